@@ -1,0 +1,67 @@
+"""The results layout: what a run leaves behind, and how to read it back.
+
+    <results>/runs/<run_id>/config.json     the RunConfig that ran
+    <results>/runs/<run_id>/metrics.jsonl   one JSON object per logged step, appended as it goes
+    <results>/runs/<run_id>/summary.json    written once at the end (atomically)
+
+`summary.json` has at least: `id`, `status` (completed | diverged | failed), `steps` (steps
+trained), `tokens`, `wall_time_s`, `final` (metric name -> value, e.g. `val_loss`,
+`train_loss`), plus `diverged_at` (the step) when diverged and `error` when failed.
+A run directory without a summary is unfinished (running, or killed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+STATUSES = ("completed", "diverged", "failed")
+
+
+def run_dir(results: str | os.PathLike, run_id: str) -> Path:
+    return Path(results) / "runs" / run_id
+
+
+def read_summary(results: str | os.PathLike, run_id: str) -> dict[str, Any] | None:
+    """The run's summary, or None when it has not finished (or never started)."""
+    path = run_dir(results, run_id) / "summary.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+
+
+def run_status(results: str | os.PathLike, run_id: str) -> str:
+    """completed | diverged | failed | unfinished | missing."""
+    summary = read_summary(results, run_id)
+    if summary is not None:
+        return summary["status"]
+    return "unfinished" if run_dir(results, run_id).exists() else "missing"
+
+
+def iter_metrics(results: str | os.PathLike, run_id: str) -> Iterator[dict[str, Any]]:
+    """The run's metric records in order. A torn last line (a killed writer) is skipped."""
+    path = run_dir(results, run_id) / "metrics.jsonl"
+    try:
+        f = path.open(encoding="utf-8")
+    except FileNotFoundError:
+        return
+    with f:
+        for line in f:
+            if not line.endswith("\n"):
+                break
+            yield json.loads(line)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so a reader sees the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with tmp.open("w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, sort_keys=True, allow_nan=False)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
