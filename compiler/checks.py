@@ -6,9 +6,24 @@ what a check means (report/checks.py implements each kind by the same name).
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from compiler.config_paths import ConfigPath
+
+_FINAL_METRIC = re.compile(r"final\.[A-Za-z_][A-Za-z0-9_./-]*")
+
+
+def _final_metric(name: str) -> str:
+    if not _FINAL_METRIC.fullmatch(name):
+        raise ValueError(f"expected a final metric like 'final.val_loss', found {name!r}")
+    return name
+
+
+# A metric from a run's summary: `final.<name>`, e.g. final.val_loss.
+FinalMetric = Annotated[str, AfterValidator(_final_metric)]
 
 
 class CheckArgs(BaseModel):
@@ -20,13 +35,23 @@ class ArgminStable(CheckArgs):
     units of `over`) across the values of `across`, among runs matching `where`."""
 
     kind: Literal["argmin_stable"] = "argmin_stable"
-    metric: str = Field(description="a final metric, e.g. final.val_loss")
-    over: str = Field(description="dotted config path of the axis minimised over, e.g. optimizer.lr")
-    across: str = Field(description="dotted config path the optimum must not move with, e.g. model.width")
-    where: dict[str, Any] = Field(default_factory=dict, description="config path -> value filter")
+    metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
+    over: ConfigPath = Field(
+        description="dotted config path of the axis minimised over, e.g. optimizer.lr")
+    across: ConfigPath = Field(
+        description="dotted config path the optimum must not move with, e.g. model.width")
+    where: dict[ConfigPath, Any] = Field(
+        default_factory=dict, description="config path -> value filter")
     tolerance: Annotated[float, Field(gt=0)] = Field(
         0.5, description="allowed spread of the optimum, in log10 units of `over`"
     )
+
+    @model_validator(mode="after")
+    def _two_axes(self) -> ArgminStable:
+        if self.over == self.across:
+            raise ValueError(
+                f"over and across must be different config paths, both are {self.over!r}")
+        return self
 
 
 CheckConfig = Annotated[Union[ArgminStable], Field(discriminator="kind")]

@@ -78,8 +78,10 @@ class ParametrizationConfig(Strict):
     # Forward multiplier on the readout logits (muP divides it further by width / base_width).
     output_mult: float = Field(1.0, gt=0)
     # Attention logits are attn_mult * q.k / sqrt(head_dim) under SP, and
-    # attn_mult * q.k * sqrt(base_head_dim) / head_dim under muP (equal at the base).
+    # attn_mult * q.k * sqrt(base_head_dim) / head_dim under muP (1/d scaling; the two agree
+    # when head_dim == base_head_dim).
     attn_mult: float = Field(1.0, gt=0)
+    base_head_dim: PositiveInt = 32
     readout_zero_init: bool = False
 
 

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Create .venv and install claimlab into it. Idempotent: a second run installs nothing new.
+# Where no NVIDIA GPU is present it installs torch's CPU build; an unpinned torch would pull
+# several GB of CUDA wheels that a CPU machine never uses.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+# shellcheck disable=SC1091
+. .venv/bin/activate
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+if ! python -c "import torch" 2>/dev/null; then
+  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+    pip install --quiet torch
+  else
+    pip install --quiet "torch==2.13.0+cpu" --extra-index-url https://download.pytorch.org/whl/cpu
+  fi
+fi
+pip install --quiet -e ".[test]"

@@ -1,0 +1,124 @@
+"""Synthetic experiments for the report's tests: a spec, its plan, and a results directory
+written the way the runtime writes one (runtime/results.py), with losses from a formula.
+
+(A uniquely named module rather than conftest.py, so tests can import its helpers.)"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from compiler.plan import Plan, PlannedRun
+from compiler.spec import Spec
+from runtime.config import RunConfig
+from runtime.results import run_dir, write_json_atomic
+
+LRS = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]
+WIDTHS = [64, 256, 1024]
+
+
+def mup_claim(claim_id: str = "lr-stable-under-mup",
+              statement: str = "Under muP the best LR does not move with width.",
+              **check: Any) -> dict[str, Any]:
+    args = {"kind": "argmin_stable", "metric": "final.val_loss", "over": "optimizer.lr",
+            "across": "model.width", "where": {"parametrization.kind": "mup"},
+            "tolerance": 0.5, **check}
+    return {"id": claim_id, "statement": statement, "check": args}
+
+
+def transfer_spec(grid: dict[str, list] | None = None, seeds: tuple[int, ...] = (0,),
+                  claims: list[dict] | None = None, **extra: Any) -> Spec:
+    """A muP-vs-SP learning-rate sweep across width."""
+    grid = grid or {"model.width": WIDTHS, "optimizer.lr": LRS,
+                    "parametrization.kind": ["sp", "mup"]}
+    return Spec.model_validate({
+        "name": "mup-transfer", "paper": {"title": "Tensor Programs V"},
+        "base": {"budget": {"steps": 40}, "eval": {"every": 20}},
+        "sweep": {"grid": grid, "seeds": list(seeds)},
+        "claims": claims if claims is not None else [mup_claim()], **extra})
+
+
+def plan_for(spec: Spec) -> Plan:
+    """Every grid point times every seed (the compiler's expansion, for explicit lists)."""
+    runs = []
+    for values in itertools.product(*spec.sweep.grid.values()):
+        for seed in spec.sweep.seeds:
+            overrides = {**dict(zip(spec.sweep.grid, values, strict=True)), "seed": seed}
+            config = _with_overrides(spec.base, overrides)
+            runs.append(PlannedRun(id=config.run_id(), overrides=overrides, config=config))
+    return Plan(spec=spec.name, runs=tuple(sorted(runs, key=lambda run: run.id)))
+
+
+def _with_overrides(base: RunConfig, overrides: dict[str, Any]) -> RunConfig:
+    data = base.model_dump(mode="json")
+    for path, value in overrides.items():
+        *parents, leaf = path.split(".")
+        node = data
+        for key in parents:
+            node = node[key]
+        node[leaf] = value
+    return RunConfig.model_validate(data)
+
+
+def transfer_loss(config: RunConfig) -> float:
+    """A bowl in log10(lr): centred at 1e-2 under muP at every width; under SP the centre
+    moves as 1/width (1e-2 at 64, 2.5e-3 at 256, 6.25e-4 at 1024)."""
+    centre = 1e-2 if config.parametrization.kind == "mup" else 1e-2 * 64 / config.model.width
+    return 2.0 + 0.3 * (math.log10(config.optimizer.lr) - math.log10(centre)) ** 2
+
+
+# What became of a run: a final val loss (completed), or a status without one.
+Outcome = float | str | None     # None: never started (missing)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    spec: Spec
+    plan: Plan
+    results: Path
+
+
+def write_run(results: Path, run: PlannedRun, outcome: Outcome) -> None:
+    """The files the runtime leaves for a run that ended as `outcome`."""
+    if outcome is None:
+        return
+    directory = run_dir(results, run.id)
+    directory.mkdir(parents=True, exist_ok=True)    # specs that need the same run share it
+    write_json_atomic(directory / "config.json", run.config.model_dump(mode="json"))
+    steps = run.config.budget.steps
+    final = outcome if isinstance(outcome, float) else 3.0
+    with (directory / "metrics.jsonl").open("w", encoding="utf-8") as f:
+        for step in range(0, steps + 1, 10):
+            record = {"step": step, "tokens": step * 2048, "train_loss": final + 2.0 / (1 + step),
+                      "lr": run.config.optimizer.lr, "grad_norm": 1.0, "time_s": step * 0.01}
+            if step % run.config.eval.every == 0:
+                record["val_loss"] = final + 2.5 / (1 + step)
+            f.write(json.dumps(record) + "\n")
+    if outcome == "unfinished":
+        return
+    summary: dict[str, Any] = {"id": run.id, "steps": steps, "tokens": steps * 2048,
+                               "wall_time_s": 1.5, "final": {}}
+    if isinstance(outcome, float):
+        summary.update(status="completed", final={"val_loss": outcome, "train_loss": outcome - 0.1})
+    elif outcome == "diverged":
+        summary.update(status="diverged", diverged_at=17)
+    elif outcome == "failed":
+        summary.update(status="failed", error="RuntimeError: out of memory")
+    write_json_atomic(directory / "summary.json", summary)
+
+
+def make_experiment(root: Path, spec: Spec | None = None,
+                    outcome: Callable[[RunConfig], Outcome] | None = None) -> Experiment:
+    """A spec's plan with its results written under `root`: `outcome(config)` says how each
+    run ended (default: completed, with transfer_loss)."""
+    spec = spec or transfer_spec()
+    plan = plan_for(spec)
+    results = root / "results"
+    for run in plan.runs:
+        write_run(results, run, outcome(run.config) if outcome else transfer_loss(run.config))
+    return Experiment(spec=spec, plan=plan, results=results)

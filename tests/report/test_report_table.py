@@ -1,0 +1,56 @@
+import math
+
+from report_synthetic import make_experiment, transfer_loss, write_run
+
+from report.table import Curves, runs_table
+
+
+def ending(config):
+    """One run of each status; the rest complete."""
+    if config.parametrization.kind == "mup" and config.model.width == 1024:
+        return {1e-4: None, 3e-4: "unfinished", 1e-3: "failed", 1e-1: "diverged"}.get(
+            config.optimizer.lr, transfer_loss(config))
+    return transfer_loss(config)
+
+
+def test_one_row_per_planned_run_with_its_status_config_and_final_metrics(tmp_path):
+    experiment = make_experiment(tmp_path, outcome=ending)
+    table = runs_table(experiment.plan, experiment.results)
+
+    assert list(table.id) == [run.id for run in experiment.plan.runs]
+    assert list(table.columns[:2]) == ["id", "status"]
+    assert {"model.width", "optimizer.lr", "parametrization.kind", "seed", "data.mix.code",
+            "final.val_loss", "final.train_loss", "diverged_at", "error"} <= set(table.columns)
+    assert table.status.value_counts().to_dict() == {
+        "completed": len(table) - 4, "missing": 1, "unfinished": 1, "failed": 1, "diverged": 1}
+
+    rows = table.set_index("id")
+    for run in experiment.plan.runs:
+        row = rows.loc[run.id]
+        assert row["model.width"] == run.config.model.width
+        assert row["optimizer.lr"] == run.config.optimizer.lr
+        if row.status == "completed":
+            assert row["final.val_loss"] == transfer_loss(run.config)
+        else:
+            assert math.isnan(row["final.val_loss"])
+    assert rows[rows.status == "diverged"].diverged_at.tolist() == [17]
+    assert "out of memory" in rows[rows.status == "failed"].error.item()
+
+
+def test_list_values_are_hashable_tuples(tmp_path):
+    experiment = make_experiment(tmp_path)
+    table = runs_table(experiment.plan, experiment.results)
+    assert table["optimizer.betas"].iloc[0] == (0.9, 0.95)
+    assert table.groupby("optimizer.betas").ngroups == 1
+
+
+def test_curves_are_read_when_first_asked_for(tmp_path):
+    experiment = make_experiment(tmp_path, outcome=lambda config: None)
+    curves = Curves(experiment.results)
+    run, never_ran = experiment.plan.runs[:2]
+    write_run(experiment.results, run, 2.5)      # written after Curves was made
+
+    curve = curves[run.id]
+    assert curve.step.tolist() == [0, 10, 20, 30, 40]
+    assert curve.dropna(subset=["val_loss"]).step.tolist() == [0, 20, 40]
+    assert curves[never_ran.id].empty

@@ -1,0 +1,137 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runtime.data import Batches
+from runtime.results import iter_metrics, read_summary, run_dir
+from runtime.train import main, train
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def metrics(out_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (out_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_training_lowers_the_loss_and_records_every_step(tiny, tmp_path):
+    config = tiny()
+    summary = train(config, tmp_path)
+
+    assert summary["status"] == "completed"
+    assert json.loads((tmp_path / "summary.json").read_text()) == summary
+    assert json.loads((tmp_path / "config.json").read_text()) == config.model_dump(mode="json")
+    lines = metrics(tmp_path)
+    assert [line["step"] for line in lines] == list(range(1, 41))
+    assert lines[-1]["tokens"] == 40 * 8 * 32
+    for line in lines:
+        assert {"step", "tokens", "train_loss", "lr", "grad_norm", "time_s"} <= set(line)
+    assert [line["step"] for line in lines if "val_loss" in line] == [20, 40]
+    assert lines[-1]["val_loss"] == lines[-1]["val_loss/code"]
+    assert lines[-1]["train_loss"] < lines[0]["train_loss"] - 1.0
+
+    assert summary["id"] == config.run_id()
+    assert (summary["steps"], summary["tokens"]) == (40, 40 * 8 * 32)
+    assert summary["n_params"] > 0 and summary["wall_time_s"] > 0 and summary["tokens_per_s"] > 0
+    assert summary["final"] == {"train_loss": lines[-1]["train_loss"],
+                                "val_loss": lines[-1]["val_loss"],
+                                "val_loss/code": lines[-1]["val_loss/code"]}
+
+
+def test_schedule_sets_each_steps_lr(tiny, tmp_path):
+    train(tiny(schedule={"kind": "linear", "warmup": 10}, optimizer={"lr": 0.02}), tmp_path)
+    lrs = [line["lr"] for line in metrics(tmp_path)]
+    assert lrs[0] == pytest.approx(0.002) and lrs[9] == pytest.approx(0.02)
+    assert lrs[-1] == 0.0
+
+
+def test_same_config_and_seed_give_the_same_numbers(tiny, tmp_path):
+    def numbers(config, out):
+        train(config, out)
+        return [{k: v for k, v in line.items() if k != "time_s"} for line in metrics(out)]
+
+    first = numbers(tiny(), tmp_path / "a")
+    assert numbers(tiny(), tmp_path / "b") == first
+    assert numbers(tiny(seed=1), tmp_path / "c") != first
+
+
+def test_non_finite_loss_ends_the_run_as_diverged(tiny, tmp_path):
+    summary = train(tiny(optimizer={"lr": 1e6, "grad_clip": 0}), tmp_path)
+    assert summary["status"] == "diverged"
+    lines = metrics(tmp_path)
+    assert summary["diverged_at"] == summary["steps"] == lines[-1]["step"] < 40
+    assert summary["final"] == {}
+    assert json.loads((tmp_path / "summary.json").read_text())["status"] == "diverged"
+
+
+def test_an_exception_is_recorded_as_failed(tiny, tmp_path, monkeypatch):
+    real = Batches.train_batch
+
+    def broken(self, seed, step):
+        if step == 5:
+            raise RuntimeError("disk on fire")
+        return real(self, seed, step)
+
+    monkeypatch.setattr(Batches, "train_batch", broken)
+    summary = train(tiny(), tmp_path)
+    assert summary["status"] == "failed"
+    assert summary["error"] == "RuntimeError: disk on fire"
+    assert "train_batch" in summary["traceback"]
+    assert summary["steps"] == 5 and len(metrics(tmp_path)) == 5
+
+
+def test_a_schedule_that_does_not_fit_fails_with_a_clear_error(tiny, tmp_path):
+    summary = train(tiny(schedule={"kind": "wsd", "warmup": 30, "decay": 20}), tmp_path)
+    assert summary["status"] == "failed"
+    assert "do not fit in the run (40 steps)" in summary["error"]
+
+
+def test_rerun_starts_over_in_a_killed_runs_directory(tiny, tmp_path):
+    (tmp_path / "metrics.jsonl").write_text('{"step": 1, "train_loss": 9.0}\n{"step": 2, "tr')
+    (tmp_path / "summary.json").write_text('{"status": "failed"}')
+    train(tiny(budget={"steps": 3}), tmp_path)
+    assert [line["step"] for line in metrics(tmp_path)] == [1, 2, 3]
+    assert json.loads((tmp_path / "summary.json").read_text())["status"] == "completed"
+
+
+def test_main_trains_a_job_into_the_results_tree(tiny, tmp_path, capsys):
+    config = tiny(budget={"steps": 4}, eval={"every": 2})
+    job = tmp_path / "job.json"
+    job.write_text(config.model_dump_json())
+    assert main([str(job), "--results", str(tmp_path / "results")]) == 0
+    assert read_summary(tmp_path / "results", config.run_id())["status"] == "completed"
+    assert len(list(iter_metrics(tmp_path / "results", config.run_id()))) == 4
+    out = capsys.readouterr().out
+    assert f"{config.run_id()} step 2/4 train" in out and "completed after 4 steps" in out
+
+
+def test_main_rejects_a_bad_job_without_a_traceback(tmp_path, capsys):
+    job = tmp_path / "job.json"
+    job.write_text('{"model": {"width": 30, "head_dim": 16}}')
+    assert main([str(job), "--results", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "cannot read job" in err and "multiple of head_dim" in err
+    assert main([str(tmp_path / "missing.json")]) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("launcher", [
+    [sys.executable, "-m", "runtime.train"],
+    [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=1",
+     "-m", "runtime.train"],
+], ids=["python", "torchrun"])
+def test_command_line_run(tiny, tmp_path, launcher):
+    config = tiny(budget={"steps": 10}, eval={"every": 5})
+    job = tmp_path / f"{config.run_id()}.json"
+    job.write_text(config.model_dump_json())
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CLAIMLAB_RESULTS": str(tmp_path / "results")}
+    done = subprocess.run([*launcher, str(job)], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "completed after 10 steps" in done.stdout
+    summary = json.loads((run_dir(tmp_path / "results", config.run_id()) / "summary.json")
+                         .read_text())
+    assert summary["status"] == "completed" and summary["steps"] == 10

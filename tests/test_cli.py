@@ -1,0 +1,114 @@
+"""End to end through the `claimlab` command, as a user runs it: compile, run, report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TINY_SPEC = """\
+name: tiny-transfer
+paper: {title: "A tiny paper", url: "https://example.org/paper"}
+base:
+  model: {width: 16, depth: 1, head_dim: 8, seq_len: 32}
+  parametrization: {kind: mup, base_width: 16, base_head_dim: 8}
+  schedule: {kind: wsd, warmup: 0.1}
+  data: {batch_size: 4}
+  budget: {steps: 12}
+  eval: {every: 6, batches: 2}
+sweep:
+  grid:
+    model.width: [16, 32]
+    optimizer.lr: {logspace: [1.0e-3, 1.0e-1, 3]}
+claims:
+  - id: optimum-stable
+    statement: "The best learning rate <script>alert(1)</script> does not move with width."
+    check: {kind: argmin_stable, metric: final.val_loss, over: optimizer.lr,
+            across: model.width, tolerance: 0.5}
+"""
+
+
+def claimlab(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CLAIMLAB_CACHE": str(cwd / "cache")}
+    return subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "tiny.yaml").write_text(TINY_SPEC)
+    return tmp_path
+
+
+def test_every_subcommand_has_help(tmp_path: Path) -> None:
+    top = claimlab("--help", cwd=tmp_path)
+    assert top.returncode == 0
+    for command in ("compile", "run", "report"):
+        assert command in top.stdout
+        sub = claimlab(command, "--help", cwd=tmp_path)
+        assert sub.returncode == 0, sub.stderr
+        assert f"usage: claimlab {command}" in sub.stdout
+
+
+def test_spec_mistake_is_located_without_traceback(project: Path) -> None:
+    bad = project / "specs" / "bad.yaml"
+    bad.write_text(TINY_SPEC.replace("width: 16, depth: 1", "widht: 16, depth: 1"))
+    result = claimlab("compile", str(bad), cwd=project)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"{bad}:4:11: base.model.widht: unknown key" in result.stderr
+    assert "did you mean 'width'" in result.stderr
+    assert not (project / "build").exists()
+
+
+def test_missing_spec_file_is_a_clear_error(project: Path) -> None:
+    result = claimlab("run", "specs/nope.yaml", cwd=project)
+    assert result.returncode == 2
+    assert "specs/nope.yaml: no such spec file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_compile_run_report(project: Path) -> None:
+    spec = "specs/tiny.yaml"
+
+    compiled = claimlab("compile", spec, cwd=project)
+    assert compiled.returncode == 0, compiled.stderr
+    assert "6 runs in plan, 0 already finished, 6 to run" in compiled.stdout
+    plan_dir = project / "build" / "plans" / "tiny-transfer"
+    plan = json.loads((plan_dir / "plan.json").read_text())
+    ids = [run["id"] for run in plan["runs"]]
+    assert len(ids) == 6 and ids == sorted(ids)
+    assert sorted(p.stem for p in (plan_dir / "jobs").glob("*.json")) == ids
+    launch = (plan_dir / "launch.sh").read_text()
+    assert launch.count("torchrun --standalone --nproc_per_node=1 -m runtime.train") == 6
+
+    ran = claimlab("run", spec, "--jobs", "2", cwd=project)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert ran.stdout.count(" completed ") == 6
+    for run_id in ids:
+        summary = json.loads((project / "results" / "runs" / run_id / "summary.json").read_text())
+        assert summary["status"] == "completed"
+        assert summary["final"]["val_loss"] > 0
+
+    again = claimlab("run", str(plan_dir), cwd=project)
+    assert again.returncode == 0
+    assert "nothing to run, all 6 runs have finished (6 completed)" in again.stdout
+    assert "6 already finished, 0 to run" in claimlab("compile", spec, cwd=project).stdout
+
+    reported = claimlab("report", cwd=project)
+    assert reported.returncode == 0, reported.stdout + reported.stderr
+    site = project / "build" / "site"
+    index = (site / "index.html").read_text()
+    assert "optimum-stable" in index
+    assert any(v in index for v in ("supported", "inconclusive"))
+    page = (site / "claims" / "tiny-transfer" / "optimum-stable.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert(1)</script>" not in page
