@@ -87,7 +87,8 @@ def forward_multiplier(role: Role, width: int, cfg: ParametrizationConfig) -> fl
 
 
 def attention_scale(model: ModelConfig, cfg: ParametrizationConfig) -> float:
-    """The factor on q.k: attn_mult / sqrt(head_dim) at the base head_dim."""
+    """The factor on q.k: attn_mult / sqrt(head_dim) times (head_dim / base_head_dim) to the
+    kind's attention exponent."""
     head_mult = model.head_dim / cfg.base_head_dim
     return cfg.attn_mult / math.sqrt(model.head_dim) * head_mult ** KINDS[cfg.kind].attention
 
@@ -110,8 +111,8 @@ def resolve(
             init_mean=mean,
             init_std=std * m**exp.init,
             lr_mult=m**exp.lr,
-            # Gains and biases are not decayed: shrinking a norm gain towards 0 is not a
-            # regularizer, and their width-independent LR needs no compensating decay.
+            # Gains and biases are not decayed, as is usual for norm parameters: decay pulls a
+            # gain towards 0 rather than towards its init of 1.
             wd_mult=(0.0 if role == "vector" else 1.0) * m**exp.wd,
             forward_mult=forward_multiplier(role, width, cfg),
         ))
@@ -121,7 +122,7 @@ def resolve(
 def _base_init(
     name: str, shape: tuple[int, ...], role: Role, cfg: ParametrizationConfig
 ) -> tuple[float, float]:
-    """(mean, std) at base width."""
+    """(mean, std) before the kind's width exponent; matrices scale with their fan_in."""
     if role == "embedding":
         return 0.0, cfg.embedding_std
     if role == "hidden":
