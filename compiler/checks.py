@@ -1,19 +1,24 @@
 """The typed arguments of each claim check.
 
 The compiler owns the spec language, so it validates a check's arguments; the report owns
-what a check means (report/checks.py implements each kind by the same name).
+what a check means (report/checks/ implements each kind by the same name). Each model's
+docstring is its rule as the report site's check reference shows it, and each field's
+description is that field's line there: write them for the spec's author.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from compiler.config_paths import ConfigPath
 
-_FINAL_METRIC = re.compile(r"final\.[A-Za-z_][A-Za-z0-9_./-]*")
+_METRIC_NAME = r"[A-Za-z_][A-Za-z0-9_./-]*"
+_FINAL_METRIC = re.compile(rf"final\.{_METRIC_NAME}")
+_FINAL_METRIC_PATTERN = re.compile(rf"final\.{_METRIC_NAME}\*?")
+_CURVE_METRIC = re.compile(_METRIC_NAME)
 
 
 def _final_metric(name: str) -> str:
@@ -22,17 +27,69 @@ def _final_metric(name: str) -> str:
     return name
 
 
+def _final_metric_pattern(name: str) -> str:
+    if not _FINAL_METRIC_PATTERN.fullmatch(name):
+        raise ValueError("expected a final metric like 'final.val_loss', or a prefix ending in "
+                         f"'*' like 'final.act_rms/*', found {name!r}")
+    return name
+
+
+def _curve_metric(name: str) -> str:
+    if name.startswith("final.") or not _CURVE_METRIC.fullmatch(name):
+        raise ValueError("expected a metric logged at each step like 'val_loss' (a curve, "
+                         f"without 'final.'), found {name!r}")
+    return name
+
+
+def _low_to_high(bounds: tuple[float, float]) -> tuple[float, float]:
+    if bounds[0] > bounds[1]:
+        raise ValueError(f"expected [low, high] with low <= high, found {list(bounds)}")
+    return bounds
+
+
 # A metric from a run's summary: `final.<name>`, e.g. final.val_loss.
 FinalMetric = Annotated[str, AfterValidator(_final_metric)]
+# One final metric, or every final metric that starts with a prefix: `final.act_rms/*`.
+FinalMetricPattern = Annotated[str, AfterValidator(_final_metric_pattern)]
+# A metric the runtime logs per step (metrics.jsonl), e.g. val_loss or val_loss/code.
+CurveMetric = Annotated[str, AfterValidator(_curve_metric)]
+# Config path -> value: the runs whose config has every one of these values.
+Where = dict[ConfigPath, Any]
+# The runs of one side of a comparison, by the config values that set it apart.
+Arm = Annotated[Where, Field(min_length=1)]
+Interval = Annotated[tuple[float, float], AfterValidator(_low_to_high)]
+
+# How many standard errors of the seed-to-seed noise a difference must clear to count.
+Sigmas = Annotated[float, Field(gt=0, description="how many standard errors of the "
+                                "seed-to-seed noise a difference must clear to count")]
+_WHERE = "config path -> value: only runs with these values are checked"
 
 
 class CheckArgs(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class _TwoArms(CheckArgs):
+    """Checks that compare two arms (named by ARMS), which must be different sets of runs."""
+
+    ARMS: ClassVar[tuple[str, str]]
+
+    @model_validator(mode="after")
+    def _arms_differ(self) -> _TwoArms:
+        first, second = (getattr(self, name) for name in self.ARMS)
+        if first == second:
+            raise ValueError(f"{' and '.join(self.ARMS)} must select different runs, "
+                             f"both are {first!r}")
+        return self
+
+
 class ArgminStable(CheckArgs):
-    """The value of `over` that minimises `metric` moves by at most `tolerance` (in log10
-    units of `over`) across the values of `across`, among runs matching `where`."""
+    """For each value of `across`, the value of `over` with the lowest `metric` (mean over
+    seeds). Supported when these optima span at most `tolerance` in log10 of `over`.
+    Inconclusive while runs are missing, unfinished or failed, when fewer than two `across`
+    values have two completed points, or when an optimum is the lowest or highest value
+    swept (the true optimum may lie outside the range). A point where any seed diverged
+    cannot be the optimum, but it still bounds the range."""
 
     kind: Literal["argmin_stable"] = "argmin_stable"
     metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
@@ -40,8 +97,7 @@ class ArgminStable(CheckArgs):
         description="dotted config path of the axis minimised over, e.g. optimizer.lr")
     across: ConfigPath = Field(
         description="dotted config path the optimum must not move with, e.g. model.width")
-    where: dict[ConfigPath, Any] = Field(
-        default_factory=dict, description="config path -> value filter")
+    where: Where = Field(default_factory=dict, description=_WHERE)
     tolerance: Annotated[float, Field(gt=0)] = Field(
         0.5, description="allowed spread of the optimum, in log10 units of `over`"
     )
@@ -54,4 +110,164 @@ class ArgminStable(CheckArgs):
         return self
 
 
-CheckConfig = Annotated[Union[ArgminStable], Field(discriminator="kind")]
+class Ordering(_TwoArms):
+    """The runs of `lower` score below those of `higher` on `metric` by at least `margin`,
+    at every point the two arms share. Runs pair up on the config values that vary within
+    both arms (other than the seed), and each side of a pair is its mean over seeds. With
+    two or more seeds, a pair decides only when its gap minus `margin` is more than `sigmas`
+    standard errors of the seed-to-seed noise from zero. Supported when every pair is below
+    by the margin; not supported when any pair clearly is not; inconclusive while runs are
+    missing, unfinished, failed or diverged, when no pair has both sides, or when a gap is
+    within the noise."""
+
+    ARMS = ("lower", "higher")
+    kind: Literal["ordering"] = "ordering"
+    metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
+    lower: Arm = Field(description="config path -> value: the runs that should score lower")
+    higher: Arm = Field(description="config path -> value: the runs they are compared with")
+    margin: Annotated[float, Field(ge=0)] = Field(
+        0.0, description="how far below, in the metric's units")
+    where: Where = Field(default_factory=dict, description=_WHERE)
+    sigmas: Sigmas = 2.0
+
+
+class Matches(_TwoArms):
+    """The runs of `a` score within `tolerance` of those of `b` on `metric`, at every point
+    the two arms share (paired as in `ordering`, means over seeds). With two or more seeds,
+    a pair matches only when the gap plus `sigmas` standard errors of the seed-to-seed noise
+    is within the tolerance, and clearly differs only when the gap minus them is beyond it.
+    Supported when every pair matches; not supported when any pair clearly differs;
+    inconclusive while runs are missing, unfinished, failed or diverged, when no pair has
+    both sides, or when the noise leaves a pair undecided."""
+
+    ARMS = ("a", "b")
+    kind: Literal["matches"] = "matches"
+    metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
+    a: Arm = Field(description="config path -> value: one side")
+    b: Arm = Field(description="config path -> value: the side it should match")
+    tolerance: Annotated[float, Field(gt=0)] = Field(
+        description="the largest gap that still matches, in the metric's units (or as a "
+                    "fraction of `b` when `relative`)")
+    relative: bool = Field(False, description="measure the tolerance as a fraction of `b`")
+    where: Where = Field(default_factory=dict, description=_WHERE)
+    sigmas: Sigmas = 2.0
+
+
+class Slope(CheckArgs):
+    """The slope of log10 `metric` against log10 `against`, fitted by least squares to the
+    means over seeds, lies within `within`. When `metric` ends in `*` every final metric
+    with that prefix is fitted (a coord check: one slope per parameter role), and all must
+    lie within. With `over`, the fitted value is instead the value of `over` that minimises
+    `metric` at each value of `against` (the best learning rate against batch size, say).
+    With two or more seeds, a slope decides only when it is more than `sigmas` standard
+    errors of its seed-to-seed spread from the interval's edges. Inconclusive while runs are
+    missing, unfinished, failed or (without `over`) diverged, with fewer than two values of
+    `against`, or when the noise straddles an edge."""
+
+    kind: Literal["slope"] = "slope"
+    metric: FinalMetricPattern = Field(
+        description="a final metric, or a prefix ending in '*' such as final.act_rms/*")
+    against: ConfigPath = Field(description="dotted config path of the x axis, e.g. model.width")
+    within: Interval = Field(description="[low, high]: the slopes that support the claim")
+    over: ConfigPath | None = Field(
+        None, description="fit the value of this config path that minimises `metric` instead")
+    where: Where = Field(default_factory=dict, description=_WHERE)
+    sigmas: Sigmas = 2.0
+
+    @model_validator(mode="after")
+    def _distinct_axes(self) -> Slope:
+        if self.over == self.against:
+            raise ValueError(
+                f"over and against must be different config paths, both are {self.over!r}")
+        if self.over is not None and self.metric.endswith("*"):
+            raise ValueError("with `over`, metric must name one final metric, not a prefix")
+        return self
+
+
+class PowerLawFit(CheckArgs):
+    """Fits `metric` = A * `against`^k (+ E with `offset`) to the completed runs by least
+    squares, and reports k with a bootstrap confidence interval (runs resampled with a fixed
+    seed, so the interval is the same on every build). Supported when the interval lies
+    inside `exponent`; not supported when it lies wholly outside; inconclusive when it
+    straddles an edge, while runs are missing, unfinished, failed or diverged, or with too
+    few values of `against` to fit (three, four with `offset`)."""
+
+    kind: Literal["power_law_fit"] = "power_law_fit"
+    metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
+    against: ConfigPath = Field(description="dotted config path of x, e.g. budget.steps")
+    exponent: Interval = Field(description="[low, high]: the exponents k that support the claim")
+    offset: bool = Field(False, description="fit an irreducible term E as well")
+    confidence: Annotated[float, Field(gt=0.5, lt=1)] = Field(
+        0.95, description="coverage of the exponent's confidence interval")
+    where: Where = Field(default_factory=dict, description=_WHERE)
+
+
+class CurveFitPredict(_TwoArms):
+    """Fits a loss-curve law to the `metric` curves of the `fit` runs, predicts the curves of
+    the held-out `predict` runs from their learning-rate schedules, and reports the mean
+    relative error of the prediction over the held-out points from `from_step` on.
+    Laws (S1: the sum of learning rates up to step s; S2: the sum of m_i, where
+    m_i = `decay_factor` * m_(i-1) + lr_(i-1) - lr_i): `annealing` is
+    L(s) = L0 + A * S1^-alpha - C * S2; `power` is L(s) = L0 + A * s^-alpha. Supported when
+    the error is at most `tolerance`, not supported when it is larger. Inconclusive while
+    runs are missing, unfinished, failed or diverged, with fewer points than parameters to
+    fit, or when the seed-to-seed spread of the held-out curves is larger than `tolerance`
+    (no prediction could be judged that finely)."""
+
+    ARMS = ("fit", "predict")
+    kind: Literal["curve_fit_predict"] = "curve_fit_predict"
+    metric: CurveMetric = Field("val_loss", description="a logged curve, e.g. val_loss")
+    law: Literal["annealing", "power"] = Field(description="the law fitted: annealing or power")
+    fit: Arm = Field(description="config path -> value: the runs the law is fitted to")
+    predict: Arm = Field(description="config path -> value: the held-out runs it predicts")
+    tolerance: Annotated[float, Field(gt=0)] = Field(
+        description="the largest mean relative error that supports the claim, e.g. 0.02")
+    from_step: Annotated[int, Field(ge=0)] = Field(
+        0, description="fit and score only points at or after this step")
+    decay_factor: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.999, description="the momentum of the annealing term S2")
+    where: Where = Field(default_factory=dict, description=_WHERE)
+
+
+class Crossing(_TwoArms):
+    """The `metric` curves of `a` and `b` cross: at some step one is clearly below the other
+    and at a later one clearly above, before `before` when it is given (else before the
+    last step both logged). Runs pair up as in `ordering`, and each curve is the mean over
+    seeds; with two or more seeds, a gap counts only when it is more than `sigmas` standard
+    errors of the seed-to-seed noise at that step. Supported when every pair crosses;
+    not supported when any pair's curves stay clearly on one side; inconclusive while runs
+    are missing, unfinished, failed or diverged, or when the curves never clearly part."""
+
+    ARMS = ("a", "b")
+    kind: Literal["crossing"] = "crossing"
+    metric: CurveMetric = Field("val_loss", description="a logged curve, e.g. val_loss")
+    a: Arm = Field(description="config path -> value: one side")
+    b: Arm = Field(description="config path -> value: the other side")
+    before: Annotated[int, Field(gt=0)] | None = Field(
+        None, description="the step the curves must have crossed by")
+    where: Where = Field(default_factory=dict, description=_WHERE)
+    sigmas: Sigmas = 2.0
+
+
+class Monotone(CheckArgs):
+    """`metric` (mean over seeds) moves in `direction` at every step along `along`, on each
+    line of runs that differ only in `along` (and seed). With two or more seeds, a step
+    counts only when it is more than `sigmas` standard errors of the seed-to-seed noise.
+    Supported when every step moves in `direction`; not supported when any step clearly
+    moves against it; inconclusive while runs are missing, unfinished, failed or diverged,
+    when no line has two points, or when a step is within the noise."""
+
+    kind: Literal["monotone"] = "monotone"
+    metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
+    along: ConfigPath = Field(description="dotted config path of the axis, e.g. model.width")
+    direction: Literal["increasing", "decreasing"] = Field(
+        description="increasing or decreasing")
+    where: Where = Field(default_factory=dict, description=_WHERE)
+    sigmas: Sigmas = 2.0
+
+
+CheckConfig = Annotated[
+    Union[ArgminStable, Ordering, Matches, Slope, PowerLawFit, CurveFitPredict, Crossing,
+          Monotone],
+    Field(discriminator="kind"),
+]
