@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 from cli.problems import UserError
 from cli.progress import Progress
+from cli.spec_options import resource_sets
 from compiler import CompiledSpec, SpecError, compile_spec
-from compiler.emit import write_plan
+from compiler.emit import write_plan, write_slurm
+from compiler.slurm import SlurmPathError
 from runtime.executor import FINISHED, Job, pending, run_jobs
 from runtime.results import run_status
 
@@ -21,29 +25,43 @@ def default_plan_dir(spec_name: str) -> Path:
     return Path("build") / "plans" / spec_name
 
 
-def load_spec(path: Path) -> CompiledSpec:
+def load_spec(path: Path, profiles: Sequence[str] = (), sets: Sequence[str] = ()) -> CompiledSpec:
+    """The compiled spec, its warnings printed; a spec's problems are a UserError."""
     if not path.is_file():
         raise UserError(f"{path}: no such spec file")
     try:
-        return compile_spec(path)
+        compiled = compile_spec(path, profiles=profiles, sets=sets)
     except SpecError as err:
         raise UserError(str(err)) from None
+    for warning in compiled.plan.warnings:
+        print(warning, file=sys.stderr)
+    return compiled
 
 
 def compile_command(args: argparse.Namespace) -> int:
-    compiled = load_spec(args.spec)
+    compiled = load_spec(args.spec, args.profiles, [*args.sets, *resource_sets(args)])
     out = args.out or default_plan_dir(compiled.spec.name)
     write_plan(compiled.plan, out)
+    written = [f"{out}/plan.json", f"{out}/jobs/", f"{out}/launch.sh"]
+    if args.target == "slurm":
+        try:
+            written.append(str(write_slurm(compiled.plan, out, args.results)))
+        except SlurmPathError as error:
+            raise UserError(str(error)) from None
     statuses = Counter(run_status(args.results, run.id) for run in compiled.plan.runs)
     finished = sum(statuses[s] for s in FINISHED)
     print(f"{compiled.spec.name}: {len(compiled.plan.runs)} runs in plan, "
           f"{finished} already finished, {len(compiled.plan.runs) - finished} to run")
-    print(f"wrote {out}/plan.json, {out}/jobs/, {out}/launch.sh")
+    print(f"wrote {', '.join(written)}")
     return 0
 
 
-def _jobs_of(target: Path, results: Path) -> tuple[str, list[Job]]:
+def _jobs_of(target: Path, results: Path, profiles: Sequence[str] = (),
+             sets: Sequence[str] = ()) -> tuple[str, list[Job]]:
     """The plan's name and jobs, compiling first when `target` is a spec file."""
+    if target.is_dir() and (profiles or sets):
+        raise UserError(f"{target}: --profile and --set apply to a spec file, not to a "
+                        "compiled plan directory")
     if target.is_dir():
         plan_file = target / "plan.json"
         if not plan_file.is_file():
@@ -52,7 +70,7 @@ def _jobs_of(target: Path, results: Path) -> tuple[str, list[Job]]:
         plan = json.loads(plan_file.read_text(encoding="utf-8"))
         name, ids, plan_dir = plan["spec"], [r["id"] for r in plan["runs"]], target
     else:
-        compiled = load_spec(target)
+        compiled = load_spec(target, profiles, sets)
         plan_dir = default_plan_dir(compiled.spec.name)
         write_plan(compiled.plan, plan_dir)
         name, ids = compiled.spec.name, [r.id for r in compiled.plan.runs]
@@ -62,7 +80,7 @@ def _jobs_of(target: Path, results: Path) -> tuple[str, list[Job]]:
 def run_command(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UserError(f"--jobs must be at least 1, found {args.jobs}")
-    name, jobs = _jobs_of(args.target, args.results)
+    name, jobs = _jobs_of(args.target, args.results, args.profiles, args.sets)
     todo = pending(jobs, args.results)
     if not todo:
         counts = Counter(run_status(args.results, job.run_id) for job in jobs)
@@ -79,17 +97,3 @@ def run_command(args: argparse.Namespace) -> int:
     print(f"{name}: " + ", ".join(f"{counts[s]} {s}" for s in ("completed", "diverged", "failed")))
     return 1 if counts["failed"] else 0
 
-
-def report_command(args: argparse.Namespace) -> int:
-    from report.site import build_report  # plotly, pandas and mkdocs load only when reporting
-
-    spec_paths = args.specs or sorted(SPECS_DIR.glob("*.yaml"))
-    if not spec_paths:
-        raise UserError(f"no specs given and none found in {SPECS_DIR}/")
-    entries = []
-    for path in spec_paths:
-        compiled = load_spec(path)
-        entries.append((compiled.spec, compiled.plan, path))
-    result = build_report(entries, args.results, args.out)
-    print(result.describe())
-    return 0

@@ -2,7 +2,12 @@
 
     claimlab compile SPEC [--out DIR]             validate a spec, write its plan and jobs
     claimlab run SPEC_OR_PLAN_DIR [--jobs N]      train every run not yet finished
-    claimlab report [SPEC ...] [--out DIR]        evaluate claims, build the site
+    claimlab report [SPEC ...] [--serve]          evaluate claims, build the site (and serve it)
+    claimlab data SPEC [--run ID] [--json]        show what a run will train on
+    claimlab params SPEC [--run ID] [--json]      show each parameter's init, lr, decay, multiplier
+    claimlab plan SPEC [--diff REV]               show runs, status and cost, or a plan diff
+    claimlab validate [SPEC ...]                  check specs and their profiles
+    claimlab schema [-o FILE]                     write the JSON Schema of specs
 """
 
 from __future__ import annotations
@@ -11,8 +16,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from cli import commands
+from cli import commands, data, params, plan, report, schema, validate
 from cli.problems import UserError
+from cli.spec_options import add_resource_options, add_spec_options
 
 DEFAULT_RESULTS = Path("results")
 
@@ -27,12 +33,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compile", help="validate a spec and write its plan, jobs and launch.sh",
                        description="Validate SPEC and write DIR/plan.json, DIR/jobs/<id>.json "
-                                   "and DIR/launch.sh.")
+                                   "and DIR/launch.sh; with --target slurm, also "
+                                   "DIR/<spec name>.sbatch, a Slurm job array of the runs.")
     p.add_argument("spec", type=Path, help="the spec file (YAML)")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="where to write the plan (default: build/plans/<spec name>/)")
     p.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR",
-                   help="results directory, to count runs already finished (default: results/)")
+                   help="results directory, to count runs already finished and for jobs to "
+                        "write to (default: results/)")
+    p.add_argument("--target", choices=("local", "slurm"), default="local",
+                   help="local: launch.sh only; slurm: also an sbatch script (default: local)")
+    add_spec_options(p)
+    add_resource_options(p)
     p.set_defaults(handler=commands.compile_command)
 
     p = sub.add_parser("run", help="train every run of a plan that has not finished",
@@ -46,18 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="runs trained at once (default: 1)")
     p.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR",
                    help="results directory (default: results/)")
+    add_spec_options(p)
     p.set_defaults(handler=commands.run_command)
 
-    p = sub.add_parser("report", help="evaluate claims and build the report site",
-                       description="Evaluate each claim of the given specs over the finished "
-                                   "runs and build the mkdocs-material site.")
-    p.add_argument("specs", type=Path, nargs="*", metavar="SPEC",
-                   help="spec files (default: every *.yaml directly under specs/)")
-    p.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR",
-                   help="results directory (default: results/)")
-    p.add_argument("--out", type=Path, default=Path("build/site"), metavar="DIR",
-                   help="where to write the site (default: build/site/)")
-    p.set_defaults(handler=commands.report_command)
+    report.add_parser(sub, DEFAULT_RESULTS)
+
+    data.add_parser(sub)
+    params.add_parser(sub)
+    plan.add_parser(sub, DEFAULT_RESULTS)
+    validate.add_parser(sub)
+    schema.add_parser(sub)
     return parser
 
 

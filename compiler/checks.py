@@ -68,6 +68,9 @@ _WHERE = "config path -> value: only runs with these values are checked"
 class CheckArgs(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # A valid check of this kind, as a spec writes it: shown in the site's check reference.
+    EXAMPLE: ClassVar[dict[str, Any]]
+
 
 class _TwoArms(CheckArgs):
     """Checks that compare two arms (named by ARMS), which must be different sets of runs."""
@@ -91,6 +94,9 @@ class ArgminStable(CheckArgs):
     swept (the true optimum may lie outside the range). A point where any seed diverged
     cannot be the optimum, but it still bounds the range."""
 
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "argmin_stable", "metric": "final.val_loss", "over": "optimizer.lr",
+        "across": "model.width", "where": {"parametrization.kind": "mup"}, "tolerance": 0.5}
     kind: Literal["argmin_stable"] = "argmin_stable"
     metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
     over: ConfigPath = Field(
@@ -121,6 +127,9 @@ class Ordering(_TwoArms):
     within the noise."""
 
     ARMS = ("lower", "higher")
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "ordering", "metric": "final.val_loss", "lower": {"schedule.kind": "wsd"},
+        "higher": {"schedule.kind": "cosine"}, "margin": 0.01}
     kind: Literal["ordering"] = "ordering"
     metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
     lower: Arm = Field(description="config path -> value: the runs that should score lower")
@@ -141,6 +150,9 @@ class Matches(_TwoArms):
     both sides, or when the noise leaves a pair undecided."""
 
     ARMS = ("a", "b")
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "matches", "metric": "final.val_loss", "a": {"data.mix.old": 0.05},
+        "b": {"data.mix.old": 0.0}, "tolerance": 0.01, "relative": True}
     kind: Literal["matches"] = "matches"
     metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
     a: Arm = Field(description="config path -> value: one side")
@@ -164,6 +176,9 @@ class Slope(CheckArgs):
     missing, unfinished, failed or (without `over`) diverged, with fewer than two values of
     `against`, or when the noise straddles an edge."""
 
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "slope", "metric": "final.act_rms/*", "against": "model.width",
+        "within": [-0.1, 0.1], "where": {"parametrization.kind": "mup"}}
     kind: Literal["slope"] = "slope"
     metric: FinalMetricPattern = Field(
         description="a final metric, or a prefix ending in '*' such as final.act_rms/*")
@@ -192,6 +207,9 @@ class PowerLawFit(CheckArgs):
     straddles an edge, while runs are missing, unfinished, failed or diverged, or with too
     few values of `against` to fit (three, four with `offset`)."""
 
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "power_law_fit", "metric": "final.val_loss", "against": "budget.steps",
+        "exponent": [-0.5, -0.2], "offset": True}
     kind: Literal["power_law_fit"] = "power_law_fit"
     metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
     against: ConfigPath = Field(description="dotted config path of x, e.g. budget.steps")
@@ -205,7 +223,9 @@ class PowerLawFit(CheckArgs):
 class CurveFitPredict(_TwoArms):
     """Fits a loss-curve law to the `metric` curves of the `fit` runs, predicts the curves of
     the held-out `predict` runs from their learning-rate schedules, and reports the mean
-    relative error of the prediction over the held-out points from `from_step` on.
+    relative error of the prediction over the held-out points from `from_step` on. A law is
+    fitted for each value of the config values both arms vary (a width, say), and predicts
+    the held-out runs with those values.
     Laws (S1: the sum of learning rates up to step s; S2: the sum of m_i, where
     m_i = `decay_factor` * m_(i-1) + lr_(i-1) - lr_i): `annealing` is
     L(s) = L0 + A * S1^-alpha - C * S2; `power` is L(s) = L0 + A * s^-alpha. Supported when
@@ -215,6 +235,9 @@ class CurveFitPredict(_TwoArms):
     (no prediction could be judged that finely)."""
 
     ARMS = ("fit", "predict")
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "curve_fit_predict", "law": "annealing", "fit": {"schedule.kind": "cosine"},
+        "predict": {"schedule.kind": "wsd"}, "tolerance": 0.02}
     kind: Literal["curve_fit_predict"] = "curve_fit_predict"
     metric: CurveMetric = Field("val_loss", description="a logged curve, e.g. val_loss")
     law: Literal["annealing", "power"] = Field(description="the law fitted: annealing or power")
@@ -239,6 +262,9 @@ class Crossing(_TwoArms):
     are missing, unfinished, failed or diverged, or when the curves never clearly part."""
 
     ARMS = ("a", "b")
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "crossing", "metric": "val_loss", "a": {"schedule.kind": "wsd"},
+        "b": {"schedule.kind": "cosine"}}
     kind: Literal["crossing"] = "crossing"
     metric: CurveMetric = Field("val_loss", description="a logged curve, e.g. val_loss")
     a: Arm = Field(description="config path -> value: one side")
@@ -257,6 +283,9 @@ class Monotone(CheckArgs):
     moves against it; inconclusive while runs are missing, unfinished, failed or diverged,
     when no line has two points, or when a step is within the noise."""
 
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "monotone", "metric": "final.val_loss", "along": "model.width",
+        "direction": "decreasing"}
     kind: Literal["monotone"] = "monotone"
     metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
     along: ConfigPath = Field(description="dotted config path of the axis, e.g. model.width")

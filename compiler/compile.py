@@ -2,40 +2,55 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from compiler.claims import duplicate_claim_ids
+from compiler.compose import compose
 from compiler.errors import Problem, SpecError
+from compiler.files import LOCAL, Files
 from compiler.plan import Plan, build_plan, planned_runs
 from compiler.pydantic_errors import explain
-from compiler.spec import Spec, Sweep
-from compiler.yaml_source import read_yaml
+from compiler.spec import Spec
+from compiler.sweep_checks import sweep_problems
+from compiler.sweep_spec import Sweep
 from runtime.config import RunConfig
 
 
 @dataclass(frozen=True)
 class CompiledSpec:
     spec: Spec
-    plan: Plan
+    plan: Plan              # its warnings are located
     path: Path
+    profiles: tuple[str, ...] = ()    # every profile the spec declares
 
 
-def compile_spec(path: str | Path) -> CompiledSpec:
-    """Read, validate and plan a spec file.
+def compile_spec(path: str | Path, *, profiles: Sequence[str] = (), sets: Sequence[str] = (),
+                 files: Files = LOCAL) -> CompiledSpec:
+    """Read, compose, validate and plan a spec file, with the named profiles and `--set`
+    overrides (`PATH=VALUE`) applied in order.
 
-    Raises SpecError listing every problem found, each at its file, line and column.
+    Raises SpecError listing every problem found, each at its file, line and column; the
+    profiles not selected are checked too, so a mistake in one is found before it is used.
     """
-    document = read_yaml(path)
+    composed = compose(str(path), files, profiles, sets)
+    problems = [problem for variant in composed.unselected
+                for problem in SpecError(spec_problems(variant.data)).located(variant.source)
+                .problems]
+    source = composed.document.source
     try:
-        spec, plan = check_spec(document.data)
+        spec, plan = check_spec(composed.document.data)
     except SpecError as error:
-        raise error.located(document.source) from None
-    return CompiledSpec(spec=spec, plan=plan, path=Path(path))
+        raise SpecError([*problems, *error.located(source).problems]) from None
+    if problems:
+        raise SpecError(problems)
+    plan = replace(plan, profiles=tuple(profiles),
+                   warnings=SpecError(plan.warnings).located(source).problems)
+    return CompiledSpec(spec=spec, plan=plan, path=Path(path), profiles=composed.profiles)
 
 
 def check_spec(data: Any) -> tuple[Spec, Plan]:
@@ -56,6 +71,15 @@ def check_spec(data: Any) -> tuple[Spec, Plan]:
     return spec, plan
 
 
+def spec_problems(data: Any) -> list[Problem]:
+    """What is wrong with spec data as a Spec, without planning its runs."""
+    try:
+        Spec.model_validate(data)
+    except ValidationError as error:
+        return [*duplicate_claim_ids(data), *explain(error, data, Spec)]
+    return duplicate_claim_ids(data)
+
+
 def _run_problems(data: Any, found: list[Problem]) -> list[Problem]:
     """The problems of the sweep's runs, when `base` and `sweep` are sound but some other
     part of the spec is not, so that all are reported at once."""
@@ -63,6 +87,9 @@ def _run_problems(data: Any, found: list[Problem]) -> list[Problem]:
         return []
     base = RunConfig.model_validate(data.get("base", {}))
     sweep = Sweep.model_validate(data.get("sweep", {}))
+    problems = sweep_problems(sweep)
+    if problems:
+        return problems
     try:
         planned_runs(base, sweep)
     except SpecError as error:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator, Mapping
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Union
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, TypeAdapter
 
 from compiler.schema import alternatives, children, field_names, is_model
 from runtime.config import RunConfig
+
+_MISSING = object()
 
 
 def split(path: str) -> tuple[str, ...]:
@@ -41,8 +43,10 @@ def _hint(path: str, depth: int, types: list[Any]) -> str:
     if close:
         return f" (did you mean {'.'.join((*parts[:depth], close[0], *parts[depth + 1:]))!r}?)"
     endings = [known for known in known_paths() if known.endswith("." + path)]
-    if len(endings) == 1:
-        return f" (did you mean {endings[0]!r}?)"
+    shallowest = [known for known in endings
+                  if known.count(".") == min(e.count(".") for e in endings)]
+    if len(shallowest) == 1:
+        return f" (did you mean {shallowest[0]!r}?)"
     where = ".".join(parts[:depth]) or "a run config"
     return f" ({where} has {', '.join(names)})" if names else f" ({where} has no fields)"
 
@@ -93,3 +97,39 @@ def with_value(data: Mapping[str, Any], path: tuple[str, ...], value: Any) -> di
     if isinstance(inner, Mapping):
         result[head] = with_value(inner, tuple(rest), value)
     return result
+
+
+def value_with_defaults(data: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """The value at `path` of config data, or the config's default where the data does not
+    say (None where neither does, e.g. a source the mix does not name)."""
+    node: Any = data
+    for part in path:
+        node = node.get(part, _MISSING) if isinstance(node, Mapping) else _MISSING
+        if node is _MISSING:
+            return _default(path)
+    return node
+
+
+@cache
+def _default(path: tuple[str, ...]) -> Any:
+    node: Any = RunConfig().model_dump(mode="json")
+    for part in path:
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def field_type(path: tuple[str, ...]) -> Any:
+    """The type of the config field at `path` (which must exist)."""
+    types: list[Any] = [RunConfig]
+    for part in path:
+        types = [child for t in types for child in children(t, part)]
+    return types[0] if len(types) == 1 else Union[tuple(types)]
+
+
+@cache
+def value_adapter(path: tuple[str, ...]) -> TypeAdapter:
+    """Validates a value for the config field at `path` as the config would: `1` for a
+    float field is 1.0, `mupp` for `parametrization.kind` is an error."""
+    return TypeAdapter(field_type(path))

@@ -3,6 +3,8 @@
     <out>/plan.json          the plan: spec name, and each run's id, overrides and config
     <out>/jobs/<id>.json     each run's RunConfig, what `runtime.train` reads
     <out>/launch.sh          runs the jobs in plan order with torchrun
+    <out>/<spec>.sbatch      the same as a Slurm job array (write_slurm, for --target slurm)
+    <out>/logs/              where the array's tasks log
 
 Every file is replaced atomically, and job files of runs no longer in the plan are removed.
 """
@@ -16,6 +18,7 @@ from typing import Any
 
 from compiler.launch import launch_script
 from compiler.plan import Plan
+from compiler.slurm import sbatch_name, sbatch_script
 
 
 def write_plan(plan: Plan, out_dir: str | Path) -> None:
@@ -30,6 +33,16 @@ def write_plan(plan: Plan, out_dir: str | Path) -> None:
     for job in jobs.glob("*.json"):
         if job.name not in planned:
             job.unlink()
+
+
+def write_slurm(plan: Plan, out_dir: str | Path, results: str | Path) -> Path:
+    """Write the plan's sbatch script (after write_plan) and the directory its tasks log
+    to; returns the script's path. Paths in it are absolute: Slurm runs a copy of it."""
+    out = Path(out_dir).absolute()
+    (out / "logs").mkdir(parents=True, exist_ok=True)
+    script = out / sbatch_name(plan)
+    _write_atomic(script, sbatch_script(plan, out, Path(results).absolute()), executable=True)
+    return script
 
 
 def _json(data: Any) -> str:

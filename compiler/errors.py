@@ -2,7 +2,8 @@
 
 A `Problem` is found against a path in the spec's data; it gets its file/line/column once the
 source map is at hand (`SpecError.located`), so checks stay independent of where data came from.
-Each prints as `FILE:LINE:COL: dotted.path: message`.
+Each prints as `FILE:LINE:COL: dotted.path: message` (a warning as `FILE:LINE:COL: warning:
+dotted.path: message`).
 """
 
 from __future__ import annotations
@@ -23,9 +24,13 @@ class Problem:
     # The problem is the key itself (an unknown key), not the value written under it.
     at_key: bool = False
     location: Location | None = None
+    # Worth knowing, but the spec compiles (e.g. sweep values that duplicate runs).
+    warning: bool = False
 
     def __str__(self) -> str:
         parts = [str(self.location)] if self.location else []
+        if self.warning:
+            parts.append("warning")
         if self.path:
             parts.append(dotted(self.path))
         parts.append(self.message)
@@ -65,8 +70,12 @@ def dotted(path: YamlPath) -> str:
 
 
 def did_you_mean(word: str, options: Sequence[str]) -> str:
-    """` (did you mean 'width'?)` when `word` looks like a typo of one of `options`, else ``."""
+    """` (did you mean 'width'?)` when `word` looks like a typo of one of `options`, or is
+    the start of just one of them (`gpus` for `gpus_per_node`); else ``."""
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    starting = [option for option in options if word and option.startswith(word)]
+    if not close and len(starting) == 1:
+        close = starting
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 

@@ -1,4 +1,4 @@
-"""Plain config data -> RunConfig, with what is wrong said in the spec's words."""
+"""Plain config data -> RunConfig and its run id, with what is wrong said in the spec's words."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from compiler.errors import Problem, SpecError, show
 from compiler.pydantic_errors import explain
@@ -14,19 +15,50 @@ from compiler.source import YamlPath
 from runtime.config import RunConfig
 
 
-def resolve_config(data: Mapping[str, Any]) -> RunConfig:
-    """Validate `data` as a RunConfig; problems have paths into `data`."""
+def _empty_is_default(field: FieldInfo) -> bool:
+    default = field.default
+    return isinstance(default, BaseModel) and type(default).model_validate({}) == default
+
+
+# The sections of a run config whose default is what `{}` validates to: config data names
+# each, even as {}, so that validating it never deep-copies the default (which is slow).
+_SECTIONS = tuple(name for name, field in RunConfig.model_fields.items()
+                  if _empty_is_default(field))
+
+
+def every_section(data: Mapping[str, Any]) -> dict[str, Any]:
+    """`data` with an empty mapping for each section it leaves out: the same config."""
+    return {**{name: {} for name in _SECTIONS}, **data}
+
+
+def reusable_sections(base: RunConfig) -> dict[str, Any]:
+    """The sections of `base` that a run's config data may hold as they are, validated, for
+    the sections no override touches: validating such an instance gives it back unchanged,
+    so only the swept sections are validated again, run after run."""
+    reusable = {}
+    for name in RunConfig.model_fields:
+        section = getattr(base, name)
+        if isinstance(section, BaseModel):
+            again = RunConfig.model_validate({**every_section({}), name: section})
+            if getattr(again, name) is section:
+                reusable[name] = section
+    return reusable
+
+
+def resolve_config(data: Mapping[str, Any]) -> tuple[RunConfig, str]:
+    """Validate `data` as a RunConfig and compute its run id; problems have paths into `data`."""
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as error:
         raise SpecError(explain(error, data, RunConfig)) from None
-    # Pydantic's floats admit inf and nan (`.inf`, "nan"), which no run can use and a run
-    # id cannot hash.
-    infinite = list(_non_finite(config.model_dump(mode="json"), ()))
-    if infinite:
+    try:
+        return config, config.run_id()
+    except ValueError:
+        # Pydantic's floats admit inf and nan (`.inf`, "nan"), which no run can use and a
+        # run id cannot hash: the id's JSON refuses them.
+        infinite = list(_non_finite(config.model_dump(mode="json"), ()))
         raise SpecError(Problem(path, f"expected a finite number, found {show(value)}")
-                        for path, value in infinite)
-    return config
+                        for path, value in infinite) from None
 
 
 def _non_finite(data: Any, path: YamlPath) -> Iterator[tuple[YamlPath, float]]:

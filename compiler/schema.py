@@ -77,3 +77,9 @@ def literal_values(types: list[Any]) -> list[Any]:
     values = [v for t in types for alt in alternatives(t) if get_origin(alt) is Literal
               for v in get_args(alt)]
     return list(dict.fromkeys(values))
+
+
+def keys_are_paths(annotation: Any) -> bool:
+    """Whether `annotation` is a mapping keyed by dotted config paths (`sweep.grid`, a
+    check's `where`), not by plain names: its key type carries a validator."""
+    return get_origin(annotation) is dict and get_args(annotation)[0] is not str

@@ -2,7 +2,7 @@
 
 Paths are tuples of mapping keys and list indices, e.g. `("sweep", "grid", "model.width", 2)`.
 Each `Location` names its own file, so a map built from several files (a spec and the
-fragments it composes) can still point into the right one.
+fragments it composes, a `--set` on the command line) can still point into the right one.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class Placement:
 
 class SourceMap:
     def __init__(self, placements: Mapping[YamlPath, Placement]) -> None:
-        self._placements = dict(placements)
+        self.placements: Mapping[YamlPath, Placement] = dict(placements)
 
     def locate(self, path: YamlPath, at_key: bool = False) -> Location | None:
         """The location of `path`'s key (when `at_key`) or value.
@@ -42,10 +42,30 @@ class SourceMap:
         value) falls back to the value of its nearest written ancestor.
         """
         for depth in range(len(path), -1, -1):
-            placement = self._placements.get(path[:depth])
+            placement = self.placements.get(path[:depth])
             if placement is None:
                 continue
             if at_key and depth == len(path) and placement.key is not None:
                 return placement.key
             return placement.value
         return None
+
+    def subtree(self, prefix: YamlPath) -> SourceMap:
+        """The placements at and under `prefix`, with `prefix` taken off their paths."""
+        return SourceMap({path[len(prefix):]: placement
+                          for path, placement in self.placements.items()
+                          if path[:len(prefix)] == prefix})
+
+    def grafted(self, prefix: YamlPath) -> SourceMap:
+        """The same placements with `prefix` put in front of every path."""
+        return SourceMap({(*prefix, *path): placement
+                          for path, placement in self.placements.items()})
+
+    def without(self, prefix: YamlPath) -> SourceMap:
+        """Every placement except those at and under `prefix`."""
+        return SourceMap({path: placement for path, placement in self.placements.items()
+                          if path[:len(prefix)] != prefix})
+
+    def updated(self, other: SourceMap) -> SourceMap:
+        """These placements, with `other`'s replacing those of the same paths."""
+        return SourceMap({**self.placements, **other.placements})

@@ -17,6 +17,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from compiler.errors import Problem, SpecError
+from compiler.files import LOCAL, Files
 from compiler.source import Location, Placement, SourceMap, YamlPath
 
 _CORE = "tag:yaml.org,2002:"
@@ -49,14 +50,19 @@ class Document:
     source: SourceMap
 
 
-def read_yaml(path: str | Path) -> Document:
-    """Load a YAML file; problems name the path as given."""
+def read_yaml(path: str | Path, files: Files = LOCAL) -> Document:
+    """Load a YAML file; problems name the file as `files` labels it."""
+    label = files.label(str(path))
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = files.read(str(path))
     except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-        raise SpecError([Problem((), f"cannot read {path}: {reason}")]) from None
-    return load_yaml(text, str(path))
+        raise SpecError([Problem((), f"cannot read {label}: {unreadable(error)}")]) from None
+    return load_yaml(text, label)
+
+
+def unreadable(error: OSError | UnicodeDecodeError) -> str:
+    """Why a file could not be read, in a few words."""
+    return error.strerror or str(error) if isinstance(error, OSError) else "not UTF-8 text"
 
 
 def load_yaml(text: str, file: str) -> Document:

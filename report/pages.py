@@ -1,32 +1,35 @@
-"""The report's Markdown pages, rendered from the Jinja templates in report/templates/.
+"""The report's generated pages, rendered from the Jinja templates in report/templates/.
 
-Text from specs and results (statements, titles, summaries, error messages) is untrusted:
-every `{{ value }}` in a template is escaped for both HTML and Markdown unless it is
-`Markup`, which only the helpers here produce (links, badges, figures, code blocks).
+Pages and where they live in the site:
+
+    index.md                     every paper with its claims, verdicts and conclusions
+    papers/<slug>.md             one per paper: its claims and the specs that check them
+    claims/<spec>/<claim>.md     one per claim: verdict, numbers, rule, figures, spec, runs
+    specs/<spec>.md              one per spec: its claims, its runs, its source
+    checks.md                    the rule and arguments of every check (report.reference)
+
+Every `{{ value }}` in a template goes through markdown.text(), which escapes it, unless it
+is Markup from the helpers in report/markdown.py.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
-import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from compiler.spec import Claim, Spec
+from report import markdown
+from report.spec_source import Excerpt
 from report.verdict import VERDICTS, CheckResult
 
 TEMPLATES = Path(__file__).parent / "templates"
-
-# Characters that would make Markdown out of plain text (emphasis, links, code, table
-# cells, attribute lists); written as numeric entities they display as themselves.
-_MARKDOWN = re.compile(r"[\\`*_\[\]|{}]")
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,27 @@ class ClaimPage:
     result: CheckResult
     runs: pd.DataFrame          # the rows of the runs table the check used
     swept: list[str]            # the config columns the sweep varies, in spec order
+    excerpt: Excerpt            # the claim as its spec file writes it
+
+    @property
+    def path(self) -> str:
+        return claim_path(self.spec.name, self.claim.id)
+
+
+@dataclass
+class Paper:
+    """The claims of one paper, from every spec that checks it. A spec that names no paper
+    is a group of its own, whose page is the spec's page."""
+
+    title: str
+    url: str | None
+    page: str
+    generated: bool             # whether `page` is a paper page this report writes
+    claims: list[ClaimPage] = field(default_factory=list)
+
+    @property
+    def specs(self) -> list[str]:
+        return list(dict.fromkeys(page.spec.name for page in self.claims))
 
 
 def claim_path(spec: str, claim: str) -> str:
@@ -46,92 +70,83 @@ def spec_path(spec: str) -> str:
     return f"specs/{spec}.md"
 
 
-def render_index(claims: list[ClaimPage], intro: str | None) -> str:
-    return _render("index.md.j2", claims=claims, intro=Markup(intro) if intro else None,
-                   verdicts=VERDICTS)
+def spec_source_path(spec: str) -> str:
+    """The spec file as the site serves it, for download."""
+    return f"specs/{spec}.yaml"
 
 
-def render_claim(page: ClaimPage) -> str:
+def group_by_paper(pages: list[ClaimPage]) -> list[Paper]:
+    """Claims grouped by the paper their spec checks (same title and url), in the order the
+    papers first appear; each paper's page path is unique."""
+    papers: dict[tuple[str, str | None], Paper] = {}
+    for page in pages:
+        paper = page.spec.paper
+        key = (paper.title, paper.url) if paper else (f"spec:{page.spec.name}", None)
+        if key not in papers:
+            papers[key] = Paper(title=paper.title, url=paper.url,
+                                page=_paper_path(paper.title, papers.values()), generated=True) \
+                if paper else Paper(title=page.spec.name, url=None,
+                                    page=spec_path(page.spec.name), generated=False)
+        papers[key].claims.append(page)
+    return list(papers.values())
+
+
+def _paper_path(title: str, taken: Iterable[Paper]) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60].strip("-") or "paper"
+    used = {paper.page for paper in taken}
+    path, n = f"papers/{slug}.md", 2
+    while path in used:
+        path, n = f"papers/{slug}-{n}.md", n + 1
+    return path
+
+
+def render_index(papers: list[Paper], intro: str | None) -> str:
+    claims = [page for paper in papers for page in paper.claims]
+    return render_template("index.md.j2", papers=papers, claims=claims,
+                   intro=Markup(intro) if intro else None, verdicts=VERDICTS)
+
+
+def render_paper(paper: Paper) -> str:
+    return render_template("paper.md.j2", paper=paper, up="../")
+
+
+def render_claim(page: ClaimPage, paper: Paper) -> str:
     finals = sorted(c for c in page.runs if c.startswith("final.") and page.runs[c].notna().any())
     columns = ["status", *page.swept, *finals]
     runs = page.runs.sort_values(page.swept, kind="stable") if page.swept else page.runs
-    rows = [[run["id"], *(number(run[c]) for c in columns)] for run in runs.to_dict("records")]
-    claim_yaml = yaml.safe_dump(page.claim.model_dump(mode="json"), sort_keys=False)
-    return _render("claim.md.j2", page=page, header=["run", *columns], rows=rows,
-                   claim_yaml=claim_yaml, up="../../")
+    records = runs.to_dict("records")
+    notes = [_note(run) for run in records]
+    header = ["run", *columns] + (["note"] if any(notes) else [])
+    rows = [[run["id"], *(markdown.number(run[c]) for c in columns)]
+            + ([note] if any(notes) else []) for run, note in zip(records, notes, strict=True)]
+    return render_template("claim.md.j2", page=page, paper=paper, header=header, rows=rows, up="../../")
 
 
 def render_spec(spec: Spec, source: str, source_name: str, claims: list[ClaimPage],
-                status_counts: dict[str, int]) -> str:
-    return _render("spec.md.j2", spec=spec, source=source, source_name=source_name,
-                   claims=claims, status_counts=status_counts, up="../")
+                status_counts: dict[str, int], paper: Paper | None) -> str:
+    return render_template("spec.md.j2", spec=spec, source=source, source_name=source_name,
+                   claims=claims, status_counts=status_counts, paper=paper, up="../")
 
 
-def _render(template: str, **context: Any) -> str:
+def _note(run: dict[str, Any]) -> str:
+    """What became of a run that did not complete."""
+    if run["status"] == "diverged" and pd.notna(run.get("diverged_at")):
+        return f"diverged at step {int(run['diverged_at'])}"
+    if run["status"] == "failed" and isinstance(run.get("error"), str):
+        return run["error"][:120]
+    return ""
+
+
+def render_template(template: str, **context: Any) -> str:
     return _ENV.get_template(template).render(**context)
 
 
-def _escape_text(value: Any) -> Markup:
-    if hasattr(value, "__html__"):
-        return Markup(value)
-    text = re.sub(r"\s+", " ", str(value))    # a line break would end a table row
-    return Markup(_MARKDOWN.sub(lambda m: f"&#{ord(m[0])};", str(escape(text))))
-
-
-def badge(verdict: str) -> Markup:
-    css_class = "claimlab-verdict--" + verdict.replace(" ", "-")
-    return Markup(f'<span class="claimlab-verdict {css_class}">{escape(verdict)}</span>')
-
-
-def table_row(cells: list[Any]) -> Markup:
-    return Markup("| " + " | ".join(_escape_text(cell) for cell in cells) + " |")
-
-
-def table_rule(cells: list[Any]) -> Markup:
-    return Markup("|" + " --- |" * len(cells))
-
-
-def number(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def page_link(text: str, path: str) -> Markup:
-    """A Markdown link to another generated page (paths are built from spec identifiers)."""
-    return Markup(f"[{_escape_text(text)}]({path})")
-
-
-def external_link(text: str, url: str | None) -> Markup:
-    """A link to a web page; anything but http(s) is shown as text, never followed."""
-    if url and re.match(r"https?://", url):
-        return Markup(f'<a href="{escape(url)}">{_escape_text(text)}</a>')
-    return _escape_text(text)
-
-
-def code_block(text: str, language: str) -> Markup:
-    # A fence longer than any run of backticks in the text, so the text cannot close it.
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return Markup(f"{fence}{language}\n{text.rstrip()}\n{fence}")
-
-
-def figure(fig: go.Figure) -> Markup:
-    """The figure as JSON inside its container; the site script draws it with Plotly."""
-    # In JSON these characters only occur inside strings, where \\u escapes mean the same;
-    # escaping them keeps `</script>` or `<!--` in a title from ending the script early.
-    payload = fig.to_json().translate({ord("<"): "\\u003c", ord(">"): "\\u003e",
-                                      ord("&"): "\\u0026"})
-    return Markup(f'<div class="claimlab-figure"><script type="application/json">'
-                  f"{payload}</script></div>")
-
-
 _ENV = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
-                   finalize=_escape_text, trim_blocks=True, lstrip_blocks=True,
+                   finalize=markdown.text, trim_blocks=True, lstrip_blocks=True,
                    keep_trailing_newline=True)
-_ENV.filters.update(badge=badge, number=number, code_block=code_block, figure=figure,
-                    table_row=table_row, table_rule=table_rule)
-_ENV.globals.update(page_link=page_link, external_link=external_link,
-                    claim_path=claim_path, spec_path=spec_path)
+_ENV.filters.update(badge=markdown.badge, number=markdown.number,
+                    code_block=markdown.code_block, figure=markdown.figure,
+                    table_row=markdown.table_row, table_rule=markdown.table_rule)
+_ENV.globals.update(page_link=markdown.page_link, external_link=markdown.external_link,
+                    claim_path=claim_path, spec_path=spec_path,
+                    spec_source_path=spec_source_path)

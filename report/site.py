@@ -4,8 +4,7 @@ The pages are staged in a temporary docs directory, which holds:
 
 - the hand-written pages from the base config's docs_dir (the project's site/), if it names
   one; its index.md becomes the top of the generated index page;
-- the generated pages: index.md (every claim with its verdict), claims/<spec>/<claim>.md
-  and specs/<spec>.md;
+- the generated pages (report/pages.py lists them) and each spec file, for download;
 - assets/claimlab/: plotly.min.js from the installed plotly package (so the site never needs
   a CDN), the script that draws the figures and the stylesheet for verdict badges.
 
@@ -14,6 +13,7 @@ mkdocs_site.py says which base config is used and how the site is built.
 
 from __future__ import annotations
 
+import html
 import os
 import shutil
 import tempfile
@@ -29,7 +29,10 @@ from compiler.spec import Spec
 from report.checks import run_check
 from report.errors import ReportError
 from report.mkdocs_site import BaseConfig, build_site, check_site_dir
-from report.pages import ClaimPage, claim_path, render_claim, render_index, render_spec, spec_path
+from report.pages import (ClaimPage, Paper, claim_path, group_by_paper, render_claim,
+                          render_index, render_paper, render_spec, spec_path, spec_source_path)
+from report.reference import render_reference
+from report.spec_source import claim_excerpt
 from report.table import Curves, runs_table
 from report.verdict import CheckResult
 from runtime.results import STATUSES
@@ -67,6 +70,7 @@ class ReportResult:
 class _EvaluatedSpec:
     spec: Spec
     spec_file: Path
+    source: str
     table: pd.DataFrame
     claims: list[ClaimPage]
 
@@ -86,9 +90,11 @@ def build_report(entries: list[Entry], results_dir: str | os.PathLike,
     with tempfile.TemporaryDirectory(prefix="claimlab-site-") as staging:
         docs = Path(staging) / "docs"
         handwritten = _stage_handwritten(base.docs_dir, docs)
-        _stage_pages(evaluated, docs)
+        papers = group_by_paper([page for e in evaluated for page in e.claims])
+        _stage_pages(evaluated, papers, docs)
         _stage_assets(docs / ASSET_DIR)
-        build_site(base, docs=docs, site_dir=site_dir, nav=_nav(evaluated, handwritten),
+        build_site(base, docs=docs, site_dir=site_dir,
+                   nav=_nav(evaluated, papers, handwritten),
                    extra_css=[f"{ASSET_DIR}/claimlab.css"],
                    extra_javascript=[f"{ASSET_DIR}/plotly.min.js", f"{ASSET_DIR}/claimlab.js"])
 
@@ -101,6 +107,7 @@ def build_report(entries: list[Entry], results_dir: str | os.PathLike,
 
 def _evaluate(spec: Spec, plan: Plan, spec_file: Path,
               results_dir: str | os.PathLike) -> _EvaluatedSpec:
+    source = _read_source(spec_file)
     table = runs_table(plan, results_dir)
     curves = Curves(results_dir)
     swept = _swept_columns(spec, plan)
@@ -111,8 +118,10 @@ def _evaluate(spec: Spec, plan: Plan, spec_file: Path,
         except ReportError as error:
             raise ReportError(f"{spec_file}: claim {claim.id}: {error}") from None
         claims.append(ClaimPage(spec=spec, claim=claim, result=result,
-                                runs=table[table.id.isin(result.runs)], swept=swept))
-    return _EvaluatedSpec(spec=spec, spec_file=spec_file, table=table, claims=claims)
+                                runs=table[table.id.isin(result.runs)], swept=swept,
+                                excerpt=claim_excerpt(source, claim)))
+    return _EvaluatedSpec(spec=spec, spec_file=spec_file, source=source, table=table,
+                          claims=claims)
 
 
 def _swept_columns(spec: Spec, plan: Plan) -> list[str]:
@@ -140,16 +149,24 @@ def _stage_handwritten(source: Path | None, docs: Path) -> list[str]:
                   if page != docs / "index.md")
 
 
-def _stage_pages(evaluated: list[_EvaluatedSpec], docs: Path) -> None:
+def _stage_pages(evaluated: list[_EvaluatedSpec], papers: list[Paper], docs: Path) -> None:
     index = docs / "index.md"
     intro = index.read_text(encoding="utf-8") if index.exists() else None
-    _write(index, render_index([page for e in evaluated for page in e.claims], intro))
+    _write(index, render_index(papers, intro))
+    _write(docs / "checks.md", render_reference())
+    paper_of = {page.path: paper for paper in papers for page in paper.claims}
+    for paper in papers:
+        if paper.generated:
+            _write(docs / paper.page, render_paper(paper))
     for e in evaluated:
+        spec_paper = next((paper_of[page.path] for page in e.claims), None)
         _write(docs / spec_path(e.spec.name),
-               render_spec(e.spec, _read_source(e.spec_file), str(e.spec_file), e.claims,
-                           _status_counts(e.table)))
+               render_spec(e.spec, e.source, str(e.spec_file), e.claims,
+                           _status_counts(e.table),
+                           spec_paper if spec_paper and spec_paper.generated else None))
+        _write(docs / spec_source_path(e.spec.name), e.source)
         for page in e.claims:
-            _write(docs / claim_path(e.spec.name, page.claim.id), render_claim(page))
+            _write(docs / page.path, render_claim(page, paper_of[page.path]))
 
 
 def _stage_assets(target: Path) -> None:
@@ -161,14 +178,20 @@ def _stage_assets(target: Path) -> None:
         shutil.copyfile(asset, target / asset.name)
 
 
-def _nav(evaluated: list[_EvaluatedSpec], handwritten: list[str]) -> list[Any]:
-    """Overview first, then one section per spec (its page, then its claims), then the
-    hand-written pages (titled by their first heading)."""
-    sections = [{e.spec.name: [{"Spec": spec_path(e.spec.name)}]
-                 + [{page.claim.id: claim_path(e.spec.name, page.claim.id)}
-                    for page in e.claims]}
-                for e in evaluated]
-    return [{"Overview": "index.md"}, *sections, *handwritten]
+def _nav(evaluated: list[_EvaluatedSpec], papers: list[Paper],
+         handwritten: list[str]) -> list[Any]:
+    """Overview; a section per paper (its page, then its claims); the specs; the check
+    reference; then the hand-written pages (titled by their first heading). Titles are
+    escaped here: the theme writes them into the page as they are."""
+    sections = [{_title(paper.title): ([{"Paper": paper.page}] if paper.generated else [])
+                 + [{_title(page.claim.id): page.path} for page in paper.claims]}
+                for paper in papers]
+    specs = {"Specs": [{_title(e.spec.name): spec_path(e.spec.name)} for e in evaluated]}
+    return [{"Overview": "index.md"}, *sections, specs, {"Checks": "checks.md"}, *handwritten]
+
+
+def _title(text: str) -> str:
+    return html.escape(text, quote=False)
 
 
 def _status_counts(table: pd.DataFrame) -> dict[str, int]:

@@ -7,6 +7,7 @@ arguments, the table and the curves alone.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,32 @@ def _columns(rows: list[dict[str, Any]]) -> list[str]:
     return config_columns + finals + list(SUMMARY_COLUMNS)
 
 
+def with_last_logged(table: pd.DataFrame, curves: Curves, metric: str) -> pd.DataFrame:
+    """`table` with `final.<name>` columns for metrics its summaries lack but its completed
+    runs logged (per-role activation scales are logged, not summarised): each run's last
+    logged value. `metric` is a final metric or a prefix ending in '*'; the table is
+    returned as it is when it already has what `metric` names."""
+    prefix = metric.removeprefix("final.")
+    matches = (lambda name: name.startswith(prefix[:-1])) if prefix.endswith("*") \
+        else (lambda name: name == prefix)
+    if any(matches(c.removeprefix("final.")) for c in table if c.startswith("final.")):
+        return table
+    completed = table[table.status == "completed"].id
+    last = {run: curves[run].ffill().iloc[-1] for run in completed if len(curves[run])}
+    names = sorted({name for values in last.values() for name in values.index if matches(name)})
+    if not names:
+        return table
+    logged = pd.DataFrame({f"final.{name}": {run: values.get(name) for run, values in last.items()}
+                           for name in names})
+    return table.join(logged, on="id")
+
+
+def config_columns(table: pd.DataFrame) -> list[str]:
+    """The dotted config columns of a runs table, in table order."""
+    return [c for c in table.columns if c not in ("id", "status")
+            and not c.startswith("final.") and c not in SUMMARY_COLUMNS]
+
+
 def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """Nested dicts to dotted keys; lists become tuples so every cell is hashable."""
     flat: dict[str, Any] = {}
@@ -78,5 +105,18 @@ class Curves:
 
     def __getitem__(self, run_id: str) -> pd.DataFrame:
         if run_id not in self._loaded:
-            self._loaded[run_id] = pd.DataFrame(list(iter_metrics(self._results_dir, run_id)))
+            self._loaded[run_id] = pd.DataFrame.from_records(
+                iter_metrics(self._results_dir, run_id))
         return self._loaded[run_id]
+
+    def over_seeds(self, runs: Iterable[str], column: str) -> pd.DataFrame:
+        """`column` at each step where any of `runs` (the seeds of one config) logged it:
+        columns `step`, `mean`, `std` (sample, NaN with one seed), `low`, `high` (the
+        seeds' extremes) and `n` (seeds at that step). Empty when none of them logged it."""
+        frames = [self[run][["step", column]].dropna() for run in runs if column in self[run]]
+        if not frames:
+            return pd.DataFrame(columns=["step", "mean", "std", "low", "high", "n"])
+        by_step = pd.concat(frames).groupby("step", sort=True)[column]
+        stats = by_step.agg(["mean", "std", "min", "max", "count"]).reset_index()
+        stats.columns = ["step", "mean", "std", "low", "high", "n"]
+        return stats

@@ -1,5 +1,7 @@
 """The per-step metrics log: one JSON object per line, flushed as it is written, so a reader
-(or a crash) always sees whole lines up to the last completed step."""
+(or a crash) always sees whole lines up to the last completed step. A resumed run cuts the log
+back to its checkpoint's length and appends from there, so no step appears twice and a line
+torn by a kill is dropped."""
 
 from __future__ import annotations
 
@@ -11,9 +13,14 @@ from typing import Any
 
 
 class MetricsLog:
-    def __init__(self, path: Path):
-        # A leftover log belongs to a killed attempt at the same run: start it over.
-        self._file = path.open("w", encoding="utf-8")
+    def __init__(self, path: Path, resume_at: int | None = None):
+        """A new log at `path`, or the existing one cut to `resume_at` bytes."""
+        if resume_at is None:
+            self._file = path.open("w", encoding="utf-8")
+        else:
+            self._file = path.open("r+", encoding="utf-8")
+            self._file.truncate(resume_at)
+            self._file.seek(resume_at)
 
     def write(self, record: dict[str, Any]) -> None:
         # NaN and inf are not JSON; a diverged step's loss is written as null.
@@ -21,6 +28,10 @@ class MetricsLog:
                 for k, v in record.items()}
         self._file.write(json.dumps(line) + "\n")
         self._file.flush()
+
+    def tell(self) -> int:
+        """Bytes written so far: where a resume from this point cuts the log."""
+        return self._file.tell()
 
     def close(self) -> None:
         self._file.close()
@@ -31,3 +42,22 @@ class MetricsLog:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+class NullLog:
+    """What processes other than the first write under DDP: nothing."""
+
+    def write(self, record: dict[str, Any]) -> None:
+        pass
+
+    def tell(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> NullLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass

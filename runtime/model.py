@@ -2,8 +2,9 @@
 
 Init, attention scale and forward multipliers all come from the parametrization table
 (runtime/parametrization.py); the modules here only say which role each parameter plays. Each
-module's output is multiplied by the forward multiplier of its parameters' role. Linear layers
-carry no bias: the only vectors are the LayerNorm gains and biases.
+module's output is multiplied by its parameters' forward multiplier (`mult`); the multiplier of
+a residual branch rides on the branch's last matrix (attn.proj, mlp.down). Linear layers carry
+no bias: the only vectors are the LayerNorm gains and biases.
 """
 
 from __future__ import annotations
@@ -13,14 +14,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from runtime.config import ModelConfig, ParametrizationConfig
-from runtime.parametrization import (
-    ROLES,
-    ParamRule,
-    Role,
-    attention_scale,
-    forward_multiplier,
-    resolve,
-)
+from runtime.parametrization import ParamRule, Role, attention_scale, resolve
+
+# The matrices whose output ends a residual branch.
+RESIDUAL_OUTPUTS = ("attn.proj", "mlp.down")
 
 
 def _scaled(x: Tensor, mult: float) -> Tensor:
@@ -28,74 +25,105 @@ def _scaled(x: Tensor, mult: float) -> Tensor:
     return x if mult == 1.0 else x * mult
 
 
-class Attention(nn.Module):
-    def __init__(self, model: ModelConfig, scale: float, mult: dict[Role, float]):
-        super().__init__()
-        self.n_heads, self.scale, self.mult = model.n_heads, scale, mult
-        self.qkv = nn.Linear(model.width, 3 * model.width, bias=False)
-        self.proj = nn.Linear(model.width, model.width, bias=False)
+class Linear(nn.Linear):
+    mult = 1.0
 
     def forward(self, x: Tensor) -> Tensor:
-        batch, seq, width = x.shape
-        qkv = _scaled(self.qkv(x), self.mult["hidden"])
-        # (batch, seq, 3 * width) -> three (batch, heads, seq, head_dim) tensors.
-        q, k, v = qkv.view(batch, seq, 3, self.n_heads, -1).permute(2, 0, 3, 1, 4)
+        return _scaled(super().forward(x), self.mult)
+
+
+class Embedding(nn.Embedding):
+    mult = 1.0
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _scaled(super().forward(x), self.mult)
+
+
+class LayerNorm(nn.LayerNorm):
+    mult = 1.0
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _scaled(super().forward(x), self.mult)
+
+
+class Attention(nn.Module):
+    def __init__(self, model: ModelConfig, scale: float):
+        super().__init__()
+        self.n_heads, self.scale = model.n_heads, scale
+        # The query is its own matrix so that it can start at zero (muP's zero-init query).
+        self.query = Linear(model.width, model.width, bias=False)
+        self.key_value = Linear(model.width, 2 * model.width, bias=False)
+        self.proj = Linear(model.width, model.width, bias=False)
+
+    def heads(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """q, k, v as (batch, heads, seq, head_dim)."""
+        batch, seq, _ = x.shape
+        q = self.query(x).view(batch, seq, self.n_heads, -1).transpose(1, 2)
+        k, v = self.key_value(x).view(batch, seq, 2, self.n_heads, -1).permute(2, 0, 3, 1, 4)
+        return q, k, v
+
+    def forward(self, x: Tensor) -> Tensor:
+        q, k, v = self.heads(x)
+        # On CUDA with bf16 this is the flash kernel.
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=self.scale)
-        y = y.transpose(1, 2).reshape(batch, seq, width)
-        return _scaled(self.proj(y), self.mult["hidden"])
+        return self.proj(y.transpose(1, 2).flatten(2))
+
+    def probabilities(self, x: Tensor) -> Tensor:
+        """The attention weights (batch, heads, query, key), computed explicitly."""
+        q, k, _ = self.heads(x)
+        scores = (q @ k.transpose(-2, -1)) * self.scale
+        causal = torch.ones(scores.shape[-2:], dtype=torch.bool, device=x.device).tril()
+        return scores.masked_fill(~causal, float("-inf")).softmax(dim=-1)
 
 
 class MLP(nn.Module):
-    def __init__(self, model: ModelConfig, mult: dict[Role, float]):
+    def __init__(self, model: ModelConfig):
         super().__init__()
-        self.mult = mult
-        self.up = nn.Linear(model.width, model.mlp_ratio * model.width, bias=False)
-        self.down = nn.Linear(model.mlp_ratio * model.width, model.width, bias=False)
+        self.up = Linear(model.width, model.mlp_ratio * model.width, bias=False)
+        self.down = Linear(model.mlp_ratio * model.width, model.width, bias=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        h = F.gelu(_scaled(self.up(x), self.mult["hidden"]))
-        return _scaled(self.down(h), self.mult["hidden"])
+        return self.down(F.gelu(self.up(x)))
 
 
 class Block(nn.Module):
-    def __init__(self, model: ModelConfig, scale: float, mult: dict[Role, float]):
+    def __init__(self, model: ModelConfig, scale: float):
         super().__init__()
-        self.mult = mult
-        self.ln1 = nn.LayerNorm(model.width)
-        self.attn = Attention(model, scale, mult)
-        self.ln2 = nn.LayerNorm(model.width)
-        self.mlp = MLP(model, mult)
+        self.ln1 = LayerNorm(model.width)
+        self.attn = Attention(model, scale)
+        self.ln2 = LayerNorm(model.width)
+        self.mlp = MLP(model)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = x + self.attn(_scaled(self.ln1(x), self.mult["vector"]))
-        return x + self.mlp(_scaled(self.ln2(x), self.mult["vector"]))
+        x = x + self.attn(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
 
 
 class GPT(nn.Module):
     def __init__(self, model: ModelConfig, parametrization: ParametrizationConfig):
         super().__init__()
-        self.mult = {role: forward_multiplier(role, model.width, parametrization)
-                     for role in ROLES}
+        self.config = model
+        self.tok_emb = Embedding(model.vocab_size, model.width)
+        self.pos_emb = Embedding(model.seq_len, model.width)
         scale = attention_scale(model, parametrization)
-        self.tok_emb = nn.Embedding(model.vocab_size, model.width)
-        self.pos_emb = nn.Embedding(model.seq_len, model.width)
-        self.blocks = nn.ModuleList(Block(model, scale, self.mult) for _ in range(model.depth))
-        self.ln_f = nn.LayerNorm(model.width)
-        self.readout = nn.Linear(model.width, model.vocab_size, bias=False)
+        self.blocks = nn.ModuleList(Block(model, scale) for _ in range(model.depth))
+        self.ln_f = LayerNorm(model.width)
+        self.readout = Linear(model.width, model.vocab_size, bias=False)
 
         roles = self.roles()
+        residual = frozenset(name for name in roles
+                             if name.rsplit(".", 1)[0].endswith(RESIDUAL_OUTPUTS))
         self.param_rules = resolve(
             ((name, tuple(p.shape), roles[name]) for name, p in self.named_parameters()),
-            model.width,
-            parametrization,
+            model, parametrization, residual,
         )
+        for rule in self.param_rules:
+            self.get_submodule(rule.name.rsplit(".", 1)[0]).mult = rule.forward_mult
         self._init(self.param_rules)
 
     def roles(self) -> dict[str, Role]:
-        embeddings = {"tok_emb.weight", "pos_emb.weight"}
-
         def role(name: str, p: nn.Parameter) -> Role:
-            if name in embeddings:
+            if name in ("tok_emb.weight", "pos_emb.weight"):
                 return "embedding"
             if name == "readout.weight":
                 return "readout"
@@ -113,14 +141,16 @@ class GPT(nn.Module):
             else:
                 p.normal_(rule.init_mean, rule.init_std)
 
+    def embed(self, idx: Tensor) -> Tensor:
+        positions = torch.arange(idx.shape[1], device=idx.device)
+        return self.tok_emb(idx) + self.pos_emb(positions)
+
     def forward(self, idx: Tensor) -> Tensor:
         """Logits (batch, seq, vocab) for byte ids (batch, seq)."""
-        positions = torch.arange(idx.shape[1], device=idx.device)
-        x = _scaled(self.tok_emb(idx) + self.pos_emb(positions), self.mult["embedding"])
+        x = self.embed(idx)
         for block in self.blocks:
             x = block(x)
-        x = _scaled(self.ln_f(x), self.mult["vector"])
-        return _scaled(self.readout(x), self.mult["readout"])
+        return self.readout(self.ln_f(x))
 
 
 def param_table(model: ModelConfig, parametrization: ParametrizationConfig) -> list[ParamRule]:

@@ -3,11 +3,16 @@
     <results>/runs/<run_id>/config.json     the RunConfig that ran
     <results>/runs/<run_id>/metrics.jsonl   one JSON object per logged step, appended as it goes
     <results>/runs/<run_id>/summary.json    written once at the end (atomically)
+    <results>/runs/<run_id>/ckpt/step-<N>.pt  checkpoints (runtime/checkpoint.py): the newest
+                                            until the run finishes, and those other runs
+                                            start from
 
-`summary.json` has at least: `id`, `status` (completed | diverged | failed), `steps` (steps
-trained), `tokens`, `wall_time_s`, `final` (metric name -> value, e.g. `val_loss`,
-`train_loss`), plus `diverged_at` (the step) when diverged and `error` when failed.
-A run directory without a summary is unfinished (running, or killed).
+`summary.json` has at least: `id`, `status` (completed | diverged | failed), `steps` (the last
+step trained, counted across a chain of stages), `tokens`, `wall_time_s`, `final` (metric name
+-> value, e.g. `val_loss`, `train_loss`), plus `diverged_at` (the step) when diverged and
+`error` when failed. Runs trained by the runtime add `tokens_per_s`, `flops_per_token`,
+`flops_per_s`, `n_params`, `optimizer_state_bytes`, `device`, `world_size`, and on GPUs `mfu`
+and `peak_memory_bytes`. A run directory without a summary is unfinished (running, or killed).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-/* Draws the report's Plotly figures and keeps them in the page's light or dark palette.
+/* Draws the report's Plotly figures and keeps them in the page's light or dark palette, and
+   makes the pages' tables sortable.
 
    Each figure is JSON inside <div class="claimlab-figure"><script type="application/json">.
    Colors are read from mkdocs-material's CSS variables, so they follow the palette toggle. */
@@ -58,9 +59,64 @@
     }
   }
 
+  // A cell's sort key: a number when it reads as one, else its text; null when empty.
+  function sortKey(row, column) {
+    const text = row.cells[column].textContent.trim();
+    if (text === "" || text === "\u2013") {
+      return null;
+    }
+    const number = Number(text);
+    return Number.isNaN(number) ? text.toLowerCase() : number;
+  }
+
+  function compare(a, b) {
+    if (typeof a === typeof b) {
+      return a < b ? -1 : a > b ? 1 : 0;
+    }
+    return typeof a === "number" ? -1 : 1;
+  }
+
+  // Rows sorted by one column, ascending then descending on the next click; empty cells
+  // stay last either way, and ties keep their order.
+  function sortBy(table, heading, column) {
+    const ascending = heading.getAttribute("aria-sort") !== "ascending";
+    table.querySelectorAll("th[aria-sort]").forEach((th) => th.removeAttribute("aria-sort"));
+    heading.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+    const body = table.tBodies[0];
+    const rows = Array.from(body.rows);
+    rows.sort(function (first, second) {
+      const a = sortKey(first, column);
+      const b = sortKey(second, column);
+      if (a === null || b === null) {
+        return (a === null) - (b === null);
+      }
+      return ascending ? compare(a, b) : compare(b, a);
+    });
+    body.append(...rows);
+  }
+
+  function makeSortable(table) {
+    if (table.dataset.claimlabSortable || !table.tHead || !table.tBodies.length) {
+      return;
+    }
+    table.dataset.claimlabSortable = "true";
+    table.tHead.querySelectorAll("th").forEach(function (heading, column) {
+      heading.tabIndex = 0;
+      heading.title = "Sort by this column";
+      heading.addEventListener("click", () => sortBy(table, heading, column));
+      heading.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" || event.key === " ") {
+          event.preventDefault();
+          sortBy(table, heading, column);
+        }
+      });
+    });
+  }
+
   // document$ emits on the first load and on every instant-navigation page change.
   document$.subscribe(function () {
     document.querySelectorAll(".claimlab-figure").forEach(draw);
+    document.querySelectorAll("article table:not([class])").forEach(makeSortable);
   });
   new MutationObserver(recolor).observe(document.body, {
     attributes: true,

@@ -6,7 +6,7 @@ from textwrap import dedent
 import pytest
 
 from compiler import SpecError, compile_spec
-from compiler.spec import LogSpace
+from compiler.ranges import Range
 
 DEMO = """\
 name: mup-lr-transfer
@@ -63,10 +63,10 @@ def test_runs_are_sorted_by_id(tmp_path):
 
 
 def test_logspace_values_are_round_numbers():
-    assert LogSpace(logspace=(1e-3, 1e-1, 5)).values() == LRS
-    assert LogSpace(logspace=(1e-4, 1e-1, 4)).values() == [0.0001, 0.001, 0.01, 0.1]
-    assert LogSpace(logspace=(0.5, 0.5, 1)).values() == [0.5]
-    assert LogSpace(logspace=(1.0, 1e-2, 3)).values() == [1.0, 0.1, 0.01]
+    assert Range(logspace=(1e-3, 1e-1, 5)).values() == LRS
+    assert Range(logspace=(1e-4, 1e-1, 4)).values() == [0.0001, 0.001, 0.01, 0.1]
+    assert Range(logspace=(0.5, 0.5, 1)).values() == [0.5]
+    assert Range(logspace=(1.0, 1e-2, 3)).values() == [1.0, 0.1, 0.01]
 
 
 def test_seeds_multiply_the_runs(tmp_path):
@@ -97,8 +97,8 @@ def test_a_swept_section_replaces_the_base_section(tmp_path):
           grid:
             schedule: [{kind: cosine}, {kind: wsd, decay: 0.3}]
         """).plan
-    schedules = sorted((r.config.schedule.kind, r.config.schedule.decay, r.config.schedule.warmup)
-                       for r in plan.runs)
+    schedules = sorted((r.config.schedule.kind, getattr(r.config.schedule, "decay", None),
+                        r.config.schedule.warmup) for r in plan.runs)
     assert schedules == [("cosine", None, 0), ("wsd", 0.3, 0)]
     cosine = next(r for r in plan.runs if r.config.schedule.kind == "cosine")
     assert cosine.overrides["schedule"] == cosine.config.schedule.model_dump(mode="json")

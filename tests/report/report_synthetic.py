@@ -15,6 +15,9 @@ from typing import Any
 
 from compiler.plan import Plan, PlannedRun
 from compiler.spec import Spec
+from report.checks import run_check
+from report.table import Curves, runs_table
+from report.verdict import CheckResult
 from runtime.config import RunConfig
 from runtime.results import run_dir, write_json_atomic
 
@@ -31,16 +34,28 @@ def mup_claim(claim_id: str = "lr-stable-under-mup",
     return {"id": claim_id, "statement": statement, "check": args}
 
 
+def sweep_spec(grid: dict[str, list], claims: list[dict], seeds: tuple[int, ...] = (0,),
+               **extra: Any) -> Spec:
+    """A spec that sweeps `grid` over a short base run, for `seeds`."""
+    return Spec.model_validate({
+        "name": "synthetic", "base": {"budget": {"steps": 40}, "eval": {"every": 20}},
+        "sweep": {"grid": grid, "seeds": list(seeds)}, "claims": claims, **extra})
+
+
 def transfer_spec(grid: dict[str, list] | None = None, seeds: tuple[int, ...] = (0,),
                   claims: list[dict] | None = None, **extra: Any) -> Spec:
     """A muP-vs-SP learning-rate sweep across width."""
     grid = grid or {"model.width": WIDTHS, "optimizer.lr": LRS,
                     "parametrization.kind": ["sp", "mup"]}
-    return Spec.model_validate({
-        "name": "mup-transfer", "paper": {"title": "Tensor Programs V"},
-        "base": {"budget": {"steps": 40}, "eval": {"every": 20}},
-        "sweep": {"grid": grid, "seeds": list(seeds)},
-        "claims": claims if claims is not None else [mup_claim()], **extra})
+    return sweep_spec(grid, claims if claims is not None else [mup_claim()], seeds,
+                      **{"name": "mup-transfer", "paper": {"title": "Tensor Programs V"},
+                         **extra})
+
+
+def evaluate(experiment: Experiment, claim: int = 0) -> CheckResult:
+    """The verdict on one of the experiment's claims, as the report computes it."""
+    table = runs_table(experiment.plan, experiment.results)
+    return run_check(experiment.spec.claims[claim].check, table, Curves(experiment.results))
 
 
 def plan_for(spec: Spec) -> Plan:
@@ -72,8 +87,24 @@ def transfer_loss(config: RunConfig) -> float:
     return 2.0 + 0.3 * (math.log10(config.optimizer.lr) - math.log10(centre)) ** 2
 
 
-# What became of a run: a final val loss (completed), or a status without one.
-Outcome = float | str | None     # None: never started (missing)
+@dataclass(frozen=True)
+class Completed:
+    """A completed run with these final metrics and, when given, these logged records
+    (else a curve that falls to the final val_loss)."""
+
+    final: dict[str, float]
+    records: list[dict[str, float]] | None = None
+
+
+# What became of a run: a final val loss or Completed (completed), or a status without one.
+Outcome = float | str | Completed | None     # None: never started (missing)
+
+
+def records(steps: range, *, lr: Callable[[int], float], **metrics: Callable[[int], float]
+            ) -> list[dict[str, float]]:
+    """One record per step with `lr` and each metric given as a function of the step."""
+    return [{"step": step, "lr": lr(step), **{name: f(step) for name, f in metrics.items()}}
+            for step in steps]
 
 
 @dataclass(frozen=True)
@@ -90,26 +121,36 @@ def write_run(results: Path, run: PlannedRun, outcome: Outcome) -> None:
     directory = run_dir(results, run.id)
     directory.mkdir(parents=True, exist_ok=True)    # specs that need the same run share it
     write_json_atomic(directory / "config.json", run.config.model_dump(mode="json"))
+    if isinstance(outcome, float):
+        outcome = Completed(final={"val_loss": outcome, "train_loss": outcome - 0.1})
     steps = run.config.budget.steps
-    final = outcome if isinstance(outcome, float) else 3.0
+    logged = outcome.records if isinstance(outcome, Completed) else None
     with (directory / "metrics.jsonl").open("w", encoding="utf-8") as f:
-        for step in range(0, steps + 1, 10):
-            record = {"step": step, "tokens": step * 2048, "train_loss": final + 2.0 / (1 + step),
-                      "lr": run.config.optimizer.lr, "grad_norm": 1.0, "time_s": step * 0.01}
-            if step % run.config.eval.every == 0:
-                record["val_loss"] = final + 2.5 / (1 + step)
+        for record in logged or _falling_curve(run, outcome):
             f.write(json.dumps(record) + "\n")
     if outcome == "unfinished":
         return
     summary: dict[str, Any] = {"id": run.id, "steps": steps, "tokens": steps * 2048,
                                "wall_time_s": 1.5, "final": {}}
-    if isinstance(outcome, float):
-        summary.update(status="completed", final={"val_loss": outcome, "train_loss": outcome - 0.1})
+    if isinstance(outcome, Completed):
+        summary.update(status="completed", final=outcome.final)
     elif outcome == "diverged":
         summary.update(status="diverged", diverged_at=17)
     elif outcome == "failed":
         summary.update(status="failed", error="RuntimeError: out of memory")
     write_json_atomic(directory / "summary.json", summary)
+
+
+def _falling_curve(run: PlannedRun, outcome: Outcome) -> list[dict[str, float]]:
+    final = outcome.final.get("val_loss", 3.0) if isinstance(outcome, Completed) else 3.0
+    curve = []
+    for step in range(0, run.config.budget.steps + 1, 10):
+        record = {"step": step, "tokens": step * 2048, "train_loss": final + 2.0 / (1 + step),
+                  "lr": run.config.optimizer.lr, "grad_norm": 1.0, "time_s": step * 0.01}
+        if step % run.config.eval.every == 0:
+            record["val_loss"] = final + 2.5 / (1 + step)
+        curve.append(record)
+    return curve
 
 
 def make_experiment(root: Path, spec: Spec | None = None,

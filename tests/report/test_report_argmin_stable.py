@@ -1,16 +1,10 @@
 import pytest
-from report_synthetic import LRS, WIDTHS, mup_claim, transfer_loss, transfer_spec
+from report_synthetic import LRS, WIDTHS, evaluate, mup_claim, transfer_loss, transfer_spec
 
-from report.checks import CHECKS, run_check
+from report.checks import CHECKS
 from report.errors import ReportError
-from report.table import Curves, runs_table
 
 MUP_RUNS = len(WIDTHS) * len(LRS)
-
-
-def check(experiment, claim: int = 0):
-    table = runs_table(experiment.plan, experiment.results)
-    return run_check(experiment.spec.claims[claim].check, table, Curves(experiment.results))
 
 
 def best(result, width: int) -> float:
@@ -22,7 +16,7 @@ def test_registry_names_the_check():
 
 
 def test_optimum_that_stays_put_is_supported(experiment):
-    result = check(experiment())
+    result = evaluate(experiment())
 
     assert result.verdict == "supported"
     assert [best(result, w) for w in WIDTHS] == [1e-2, 1e-2, 1e-2]
@@ -36,7 +30,7 @@ def test_optimum_that_stays_put_is_supported(experiment):
 
 def test_optimum_that_moves_is_not_supported(experiment):
     spec = transfer_spec(claims=[mup_claim(where={"parametrization.kind": "sp"})])
-    result = check(experiment(spec))
+    result = evaluate(experiment(spec))
 
     assert result.verdict == "not supported"
     assert [best(result, w) for w in WIDTHS] == [1e-2, 3e-3, 1e-3]
@@ -51,7 +45,7 @@ def test_spread_equal_to_the_tolerance_up_to_rounding_is_supported(experiment):
     spec = transfer_spec(grid={"model.width": [64, 256], "optimizer.lr": lrs,
                                "parametrization.kind": ["sp"]},
                          claims=[mup_claim(where={"parametrization.kind": "sp"})])
-    result = check(experiment(spec))
+    result = evaluate(experiment(spec))
     assert [best(result, 64), best(result, 256)] == [1e-2, half_decade]
     assert result.numbers["spread of the best (log10)"] > 0.5
     assert result.verdict == "supported"
@@ -61,7 +55,7 @@ def test_optimum_at_the_edge_of_the_sweep_is_inconclusive(experiment):
     lrs = [lr for lr in LRS if lr <= 1e-2]
     spec = transfer_spec(grid={"model.width": WIDTHS, "optimizer.lr": lrs,
                                "parametrization.kind": ["mup"]})
-    result = check(experiment(spec))
+    result = evaluate(experiment(spec))
 
     assert result.verdict == "inconclusive"
     assert "the highest value swept" in result.summary
@@ -72,7 +66,7 @@ def test_optimum_at_the_edge_of_the_sweep_is_inconclusive(experiment):
 def test_diverged_neighbour_brackets_the_optimum(experiment):
     spec = transfer_spec(grid={"model.width": WIDTHS, "optimizer.lr": [1e-3, 3e-3, 1e-2, 3e-2],
                                "parametrization.kind": ["mup"]})
-    result = check(experiment(spec, lambda c: "diverged" if c.optimizer.lr == 3e-2
+    result = evaluate(experiment(spec, lambda c: "diverged" if c.optimizer.lr == 3e-2
                               else transfer_loss(c)))
 
     assert result.verdict == "supported"
@@ -85,7 +79,7 @@ def test_missing_and_unfinished_runs_make_it_inconclusive(experiment):
             return None if config.model.width == 64 else "unfinished"
         return transfer_loss(config)
 
-    result = check(experiment(outcome=outcome))
+    result = evaluate(experiment(outcome=outcome))
 
     assert result.verdict == "inconclusive"
     assert result.summary.startswith(f"3 of {MUP_RUNS} runs are missing or unfinished")
@@ -95,7 +89,7 @@ def test_missing_and_unfinished_runs_make_it_inconclusive(experiment):
 
 
 def test_failed_runs_make_it_inconclusive(experiment):
-    result = check(experiment(outcome=lambda c: "failed" if c.model.width == 1024
+    result = evaluate(experiment(outcome=lambda c: "failed" if c.model.width == 1024
                               and c.optimizer.lr == 1e-1 else transfer_loss(c)))
 
     assert result.verdict == "inconclusive"
@@ -105,7 +99,7 @@ def test_failed_runs_make_it_inconclusive(experiment):
 
 def test_too_few_completed_points_is_inconclusive(experiment):
     # Only width 64 keeps more than one completed learning rate.
-    result = check(experiment(outcome=lambda c: "diverged" if c.model.width > 64
+    result = evaluate(experiment(outcome=lambda c: "diverged" if c.model.width > 64
                               and c.optimizer.lr != 1e-2 else transfer_loss(c)))
 
     assert result.verdict == "inconclusive"
@@ -124,7 +118,7 @@ def test_seeds_are_averaged_and_a_diverged_seed_rules_a_point_out(experiment):
         return loss
 
     spec = transfer_spec(seeds=(0, 1))
-    result = check(experiment(spec, outcome))
+    result = evaluate(experiment(spec, outcome))
 
     assert best(result, 64) == 1e-2
     assert best(result, 256) == 3e-2      # the nearer neighbour of the ruled-out 1e-2
@@ -135,7 +129,7 @@ def test_seeds_are_averaged_and_a_diverged_seed_rules_a_point_out(experiment):
 def test_sweep_figure_shows_the_checked_runs_beside_the_others(experiment):
     exp = experiment(outcome=lambda c: "diverged" if c.parametrization.kind == "sp"
                      and c.model.width == 1024 and c.optimizer.lr == 1e-1 else transfer_loss(c))
-    sweep, curves = check(exp).figures
+    sweep, curves = evaluate(exp).figures
 
     titles = [a.text for a in sweep.layout.annotations]
     assert titles == ["parametrization.kind=mup", "parametrization.kind=sp"]
@@ -149,13 +143,18 @@ def test_sweep_figure_shows_the_checked_runs_beside_the_others(experiment):
     assert [list(t.x) for t in diverged] == [[1e-1]]
     assert "diverged at step 17" in diverged[0].text[0]
 
-    assert {t.name for t in curves.data} == {f"width={w}" for w in WIDTHS}
-    assert len(curves.data) == 2 * len(WIDTHS)    # each panel: one run per width's optimum
-    assert all(list(t.x) == [0, 20, 40] for t in curves.data)
+    losses = [t for t in curves.data if t.name in {f"width={w}" for w in WIDTHS}]
+    assert len(losses) == 2 * len(WIDTHS)    # each panel: the run of each width's optimum
+    assert all(list(t.x) == [0, 20, 40] for t in losses)
+    right = {key.replace("axis", "") for key in curves.layout.to_plotly_json()
+             if key.startswith("yaxis") and curves.layout[key].overlaying}
+    lrs = [t for t in curves.data if t.name.endswith(" lr")]
+    assert lrs and all(t.yaxis in right for t in lrs)
+    assert {t.yaxis for t in losses}.isdisjoint(right)
 
 
 def test_nothing_completed_means_no_figures(experiment):
-    result = check(experiment(outcome=lambda c: None))
+    result = evaluate(experiment(outcome=lambda c: None))
     assert result.verdict == "inconclusive"
     assert result.figures == []
 
@@ -170,10 +169,10 @@ def test_nothing_completed_means_no_figures(experiment):
 def test_arguments_that_do_not_fit_the_runs_are_clear_errors(experiment, args, message):
     exp = experiment(transfer_spec(claims=[mup_claim(**args)]))
     with pytest.raises(ReportError, match=message.replace(".", r"\.")):
-        check(exp)
+        evaluate(exp)
 
 
 def test_rule_states_the_tolerance_and_the_filter(experiment):
-    rule = check(experiment()).rule
+    rule = evaluate(experiment()).rule
     assert "parametrization.kind=mup" in rule
     assert "at most 0.5 in log10" in rule

@@ -124,7 +124,11 @@ def test_claim_page_shows_the_numbers_the_spec_and_the_runs(built):
     (outcome,) = [c for c in built.claims if c.claim == "lr-moves-under-sp"]
     page = read(outcome.page)
     assert "best optimizer.lr at model.width=1024" in page
-    assert "where:\n    parametrization.kind: sp" in text_of(page)
+    excerpt = re.search(r'href="../../specs/mup-transfer.html#__codelineno-0-(\d+)"', page)
+    source = read(built.site_dir.parent / "specs" / "mup-transfer.yaml").splitlines()
+    first = int(excerpt.group(1))
+    assert source[first - 1:first + 1] == ["- check:", "    across: model.width"]
+    assert "parametrization.kind: sp" in text_of(page)
     for run_id in outcome.result.runs:
         assert f"<td>{run_id}</td>" in page
 

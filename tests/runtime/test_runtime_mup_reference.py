@@ -1,54 +1,157 @@
-"""muP as built here must train exactly like the `mup` package's own muP on the same model.
+"""muP as built here against the `mup` package's own muP on the same model.
 
-Needs the `mup` package (`pip install --no-deps mup`; it imports only torch and pyyaml).
+The package is installed by scripts/setup.sh (`pip install --no-deps mup`: its declared
+dependencies would pull torchvision and CUDA torch; it imports only torch and pyyaml).
+What it is compared on: the per-parameter learning rate and weight decay MuAdamW gives, the
+init std its initializers draw at each width, the readout multiplier, the logits at init on
+the same weights, and a few steps of training.
 """
+
+import contextlib
+import io
+import json
 
 import pytest
 import torch
 import torch.nn.functional as F
+import yaml
 
-from runtime.config import ModelConfig, OptimizerConfig, ParametrizationConfig
+from cli.main import main
+from compiler import compile_spec
+from runtime.config import ModelConfig, ParametrizationConfig, RunConfig
 from runtime.model import GPT
-from runtime.optim import build_adamw
+from runtime.optimizers import build_optimizer
 
 mup = pytest.importorskip("mup")
 
-MODEL = ModelConfig(width=128, depth=2, head_dim=32, seq_len=32)
-BASE = MODEL.model_copy(update={"width": 32})  # m = 4
-OPTIMIZER = OptimizerConfig(lr=1e-2, weight_decay=0.1, grad_clip=0)
+BASE_WIDTH, BASE_HEAD_DIM = 32, 16
+WIDTHS = (64, 128, 256)
+OPTIMIZER = {"lr": 1e-2, "weight_decay": 0.1, "grad_clip": 0.0, "betas": (0.9, 0.95)}
+PARAMETRIZATION = {"kind": "mup", "base_width": BASE_WIDTH, "base_head_dim": BASE_HEAD_DIM,
+                   "output_mult": 2.0, "init_scale": 0.7, "embedding_std": 0.5}
 
 
-def reference_model() -> tuple[GPT, torch.optim.Optimizer]:
-    """The package's muP applied to our SP model: MuReadout, set_base_shapes, MuAdamW."""
-    torch.manual_seed(0)
-    model = GPT(MODEL, ParametrizationConfig(kind="sp", base_width=BASE.width))
-    readout = mup.MuReadout(MODEL.width, MODEL.vocab_size, bias=False, output_mult=2.0)
-    readout.weight.data.copy_(model.readout.weight)
-    model.readout = readout
+def model_config(width: int) -> ModelConfig:
+    # Two heads whose size grows with width, so the attention's 1/d scaling is exercised.
+    return ModelConfig(width=width, depth=2, head_dim=width // 2, seq_len=32)
+
+
+def sp(width: int) -> ParametrizationConfig:
+    return ParametrizationConfig(**{**PARAMETRIZATION, "kind": "sp"})
+
+
+def reference(width: int, dtype: torch.dtype = torch.float32) -> GPT:
+    """The package's muP on our SP model: MuReadout, the attention's attn_mult / head_dim (as
+    in the package's Transformer example), and set_base_shapes against the base width."""
+    model = GPT(model_config(width), sp(width)).to(dtype)
+    model.readout = mup.MuReadout(width, 256, bias=False,
+                                  output_mult=PARAMETRIZATION["output_mult"]).to(dtype)
+    head_dim = width // 2
+    for block in model.blocks:
+        block.attn.scale = BASE_HEAD_DIM ** 0.5 / head_dim
     with torch.device("meta"):
-        base = GPT(BASE, ParametrizationConfig(kind="sp", base_width=BASE.width))
-    mup.set_base_shapes(model, base)
+        base = GPT(model_config(BASE_WIDTH), sp(BASE_WIDTH))
+    mup.set_base_shapes(model, base, rescale_params=False)
+    return model
+
+
+def reference_optimizer(model: GPT) -> torch.optim.Optimizer:
     roles = model.roles()
     # Gains and biases are not decayed here; tell the package the same.
     vectors = [p for name, p in model.named_parameters() if roles[name] == "vector"]
     others = [p for name, p in model.named_parameters() if roles[name] != "vector"]
-    optimizer = mup.MuAdamW([{"params": others}, {"params": vectors, "weight_decay": 0.0}],
-                            lr=OPTIMIZER.lr, betas=OPTIMIZER.betas, eps=OPTIMIZER.eps,
-                            weight_decay=OPTIMIZER.weight_decay)
-    return model, optimizer
+    return mup.MuAdamW([{"params": others}, {"params": vectors, "weight_decay": 0.0}],
+                       lr=OPTIMIZER["lr"], betas=OPTIMIZER["betas"],
+                       weight_decay=OPTIMIZER["weight_decay"])
 
 
-def our_model() -> tuple[GPT, torch.optim.Optimizer]:
+def drawn_std(p: torch.nn.Parameter, base_std: float) -> float:
+    """The std mup.init.normal_(std=base_std) draws for `p`: its draw over a unit draw from
+    the same generator state, which is exact up to rounding."""
     torch.manual_seed(0)
-    model = GPT(MODEL, ParametrizationConfig(kind="mup", base_width=BASE.width, output_mult=2.0))
-    return model, build_adamw(model, OPTIMIZER)
+    mup.init.normal_(p, std=base_std)
+    torch.manual_seed(0)
+    unit = torch.empty_like(p).normal_()
+    return (p.detach().double().norm() / unit.double().norm()).item()
 
 
-def losses(model: GPT, optimizer: torch.optim.Optimizer, steps: int) -> list[float]:
+@pytest.fixture(scope="module")
+def ours(tmp_path_factory) -> dict[int, dict[str, dict]]:
+    """`claimlab params --json` for each width of a spec sweeping model.width."""
+    spec = tmp_path_factory.mktemp("spec") / "mup.yaml"
+    spec.write_text(yaml.safe_dump({
+        "name": "mup-reference",
+        "base": {"model": model_config(WIDTHS[0]).model_dump(), "optimizer": OPTIMIZER,
+                 "parametrization": PARAMETRIZATION},
+        "sweep": {"zip": [{"model.width": list(WIDTHS),
+                           "model.head_dim": [w // 2 for w in WIDTHS]}]},
+    }))
+    return {width: _params(spec, width) for width in WIDTHS}
+
+
+def _params(spec, width: int) -> dict[str, dict]:
+    run = next(r for r in compile_spec(spec).plan.runs if r.config.model.width == width)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["params", str(spec), "--run", run.id, "--json"]) == 0
+    return {row["name"]: row for row in json.loads(out.getvalue())}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_learning_rate_and_weight_decay_match_mu_adamw(ours, width):
+    model = reference(width)
+    optimizer = reference_optimizer(model)
+    group_of = {id(p): g for g in optimizer.param_groups for p in g["params"]}
+    for name, p in model.named_parameters():
+        group = group_of[id(p)]
+        assert ours[width][name]["lr"] == pytest.approx(group["lr"], rel=1e-6), name
+        assert ours[width][name]["weight_decay"] == pytest.approx(
+            group["weight_decay"], rel=1e-6, abs=1e-12), name
+    # The check can fail: hidden matrices do move off the global values.
+    assert ours[width]["blocks.0.mlp.up.weight"]["lr"] == pytest.approx(
+        OPTIMIZER["lr"] * BASE_WIDTH / width)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_init_std_and_readout_multiplier_match_the_package(ours, width):
+    base = ours_at_base_width()
+    model = reference(width, torch.float64)
+    roles = model.roles()
+    for name, p in model.named_parameters():
+        if roles[name] == "vector":
+            assert ours[width][name]["init_std"] == 0.0
+            continue
+        expected = drawn_std(p, base[name])
+        assert ours[width][name]["init_std"] == pytest.approx(expected, rel=1e-6), name
+    readout = model.readout
+    assert ours[width]["readout.weight"]["multiplier"] == pytest.approx(
+        readout.output_mult / readout.width_mult(), rel=1e-6)
+
+
+def ours_at_base_width() -> dict[str, float]:
+    """Each parameter's std at base width, where every parametrization is SP: what a user of
+    the package passes to mup.init."""
+    model = model_config(BASE_WIDTH)
+    base = GPT(model, ParametrizationConfig(**PARAMETRIZATION)).param_rules
+    return {rule.name: rule.init_std for rule in base}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_logits_match_at_init_on_the_same_weights(width):
+    torch.manual_seed(width)
+    config = model_config(width)
+    model = GPT(config, ParametrizationConfig(**PARAMETRIZATION)).double()
+    ref = reference(width, torch.float64)
+    ref.load_state_dict(model.state_dict())
+    idx = torch.randint(0, 256, (2, config.seq_len), generator=torch.Generator().manual_seed(1))
+    assert torch.allclose(model(idx), ref(idx), rtol=1e-9, atol=1e-12)
+
+
+def losses(model: GPT, optimizer, steps: int) -> list[float]:
     generator = torch.Generator().manual_seed(0)
     out = []
     for _ in range(steps):
-        idx = torch.randint(0, 256, (4, MODEL.seq_len + 1), generator=generator)
+        idx = torch.randint(0, 256, (4, 33), generator=generator)
         loss = F.cross_entropy(model(idx[:, :-1]).flatten(0, 1), idx[:, 1:].flatten())
         optimizer.zero_grad()
         loss.backward()
@@ -58,9 +161,19 @@ def losses(model: GPT, optimizer: torch.optim.Optimizer, steps: int) -> list[flo
 
 
 def test_mup_trains_like_the_reference_package():
-    ours, reference = losses(*our_model(), steps=8), losses(*reference_model(), steps=8)
-    assert ours == pytest.approx(reference, rel=1e-5)
+    width = 128
+    torch.manual_seed(0)
+    config = RunConfig.model_validate({"model": model_config(width).model_dump(),
+                                       "parametrization": PARAMETRIZATION,
+                                       "optimizer": OPTIMIZER})
+    model = GPT(config.model, config.parametrization)
+    ref = reference(width)
+    ref.load_state_dict(model.state_dict())
+    ours = losses(model, build_optimizer(model, model.param_rules, config.optimizer), steps=8)
+    theirs = losses(ref, reference_optimizer(ref), steps=8)
+    assert ours == pytest.approx(theirs, rel=1e-5)
     # The check can fail: SP at this width does not train the same way.
     torch.manual_seed(0)
-    sp = GPT(MODEL, ParametrizationConfig(kind="sp", base_width=BASE.width, output_mult=2.0))
-    assert losses(sp, build_adamw(sp, OPTIMIZER), steps=8) != pytest.approx(reference, rel=1e-3)
+    plain = GPT(config.model, sp(width))
+    sp_losses = losses(plain, build_optimizer(plain, plain.param_rules, config.optimizer), 8)
+    assert sp_losses != pytest.approx(theirs, rel=1e-3)

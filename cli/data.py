@@ -1,0 +1,134 @@
+"""`claimlab data SPEC [--run ID] [--json]`: what a run will train on, before paying for it.
+
+Prepares the run's sources (building their caches on first use) and draws its first batches
+with the run's own sampler, so the shares it shows are the ones the run will see.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from cli.commands import load_spec
+from cli.problems import UserError
+from cli.spec_options import add_spec_options
+from cli.tables import swept_text, text_table
+from compiler.plan import Plan, PlannedRun
+from runtime.data_inspect import describe_data
+
+SAMPLE_CHARS = 100
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "data", help="show what a run will train on: sources, phases, shares, samples",
+        description="Show each source of a run's data (size, split, cache), and per phase the "
+                    "planned and the realised share of each source over the phase's first "
+                    "batches, with decoded samples.")
+    p.add_argument("spec", type=Path, metavar="SPEC", help="the spec file (YAML)")
+    p.add_argument("--run", metavar="ID", help="the run: its id or the first digits of it "
+                                               "(needed when the runs differ in their data)")
+    p.add_argument("--batches", type=int, default=100, metavar="N",
+                   help="batches per phase the realised shares count (default: 100)")
+    p.add_argument("--samples", type=int, default=2, metavar="K",
+                   help="decoded samples per source and phase (default: 2)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    add_spec_options(p)
+    p.set_defaults(handler=data_command)
+
+
+def data_command(args: argparse.Namespace) -> int:
+    if args.batches < 1 or args.samples < 0:
+        raise UserError("--batches must be at least 1 and --samples at least 0")
+    compiled = load_spec(args.spec, args.profiles, args.sets)
+    run = _pick_run(compiled.plan, args.run, args.spec)
+    try:
+        described = describe_data(run.config, batches=args.batches, samples=args.samples)
+    except (ValueError, OSError) as error:
+        raise UserError(f"{args.spec}: run {run.id}: {error}") from None
+    described = {"spec": compiled.spec.name, "run": run.id, "overrides": run.overrides,
+                 **described}
+    print(json.dumps(described, indent=2) if args.json else render(described))
+    return 0
+
+
+def _pick_run(plan: Plan, wanted: str | None, spec: Path) -> PlannedRun:
+    if wanted is not None:
+        matches = [run for run in plan.runs if run.id.startswith(wanted)]
+        if len(matches) == 1:
+            return matches[0]
+        problem = "matches no run" if not matches else f"matches {len(matches)} runs"
+        raise UserError(f"{spec}: --run {wanted} {problem}; the runs are:\n"
+                        + _run_list(matches or plan.runs))
+    if len({_data_identity(run) for run in plan.runs}) == 1:
+        return plan.runs[0]
+    raise UserError(f"{spec}: its {len(plan.runs)} runs differ in their data; choose one with "
+                    f"--run ID:\n" + _run_list(plan.runs))
+
+
+def _data_identity(run: PlannedRun) -> str:
+    """What decides the batches a run draws."""
+    config = run.config
+    return json.dumps([config.data.model_dump(mode="json"), config.budget.steps,
+                       config.model.seq_len, config.seed], sort_keys=True)
+
+
+def _run_list(runs: Any) -> str:
+    return "\n".join(f"  {run.id}  {swept_text(run.overrides)}" for run in runs)
+
+
+def render(described: dict[str, Any]) -> str:
+    steps, batch, seq_len = described["steps"], described["batch_size"], described["seq_len"]
+    head = (f"run {described['run']} of {described['spec']}: {steps:,} steps x {batch} "
+            f"sequences x {seq_len} tokens, seed {described['seed']}")
+    if described["overrides"]:
+        head += f"\n  {swept_text(described['overrides'])}"
+    return "\n\n".join([head, _sources(described["sources"]),
+                        *(_phase(phase) for phase in described["phases"])])
+
+
+def _sources(sources: list[dict[str, Any]]) -> str:
+    header = ["source", "kind", "train tokens", "docs", "val tokens", "docs", "bytes/token",
+              "order", "loss weight", "draws", "epochs"]
+    rows = [[s["name"], _kind(s["source"]), _used(s), f"{s['train']['documents']:,}",
+             f"{s['val']['tokens']:,}", f"{s['val']['documents']:,}",
+             "-" if s["bytes_per_token"] is None else f"{s['bytes_per_token']:.3g}",
+             s["order"], f"{s['loss_weight']:g}", f"{s['draws']:,}",
+             "-" if s["epochs"] is None else f"{s['epochs']:.3g}"] for s in sources]
+    caches = "\n".join(f"  {s['name']}: {s['cache']}" for s in sources)
+    return f"{text_table(header, rows)}\ncaches\n{caches}"
+
+
+def _kind(source: dict[str, Any]) -> str:
+    kind = source["kind"]
+    if kind == "builtin":
+        return source["name"]
+    if kind in ("shifted", "corrupted"):
+        return f"{kind} {_kind(source['base'])}"
+    return kind
+
+
+def _used(source: dict[str, Any]) -> str:
+    total, used = source["train"]["tokens"], source["used_train_tokens"]
+    return f"{total:,}" if used == total else f"{used:,} of {total:,}"
+
+
+def _phase(phase: dict[str, Any]) -> str:
+    head = (f"phase {phase['name']}: steps {phase['first_step']:,}-{phase['last_step']:,} "
+            f"(from token {phase['first_token']:,}); realised over its first "
+            f"{phase['batches_realised']} batches")
+    rows = [[name, f"{planned:.1%}", f"{phase['realised'][name]:.1%}"]
+            for name, planned in phase["planned"].items()]
+    samples = [f"  {name}: {_one_line(text)}"
+               for name, texts in phase["samples"].items() for text in texts]
+    parts = [head, text_table(["source", "planned", "realised"], rows)]
+    if samples:
+        parts.append("samples\n" + "\n".join(samples))
+    return "\n".join(parts)
+
+
+def _one_line(text: str) -> str:
+    escaped = json.dumps(text, ensure_ascii=False)[1:-1]
+    return escaped if len(escaped) <= SAMPLE_CHARS else escaped[:SAMPLE_CHARS - 3] + "..."

@@ -1,0 +1,32 @@
+"""Picking one run of a plan from the command line (`--run ID`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from cli.problems import UserError
+from cli.tables import swept_text
+from compiler.plan import Plan, PlannedRun
+
+
+def pick_run(plan: Plan, wanted: str | None, spec: Path, *,
+             same: Callable[[PlannedRun], str], differ: str) -> PlannedRun:
+    """The run whose id starts with `wanted`; without it, the first run when `same` says all
+    runs agree on what the command shows, else a UserError listing them ("its N runs
+    {differ}")."""
+    if wanted is not None:
+        matches = [run for run in plan.runs if run.id.startswith(wanted)]
+        if len(matches) == 1:
+            return matches[0]
+        problem = "matches no run" if not matches else f"matches {len(matches)} runs"
+        raise UserError(f"{spec}: --run {wanted} {problem}; the runs are:\n"
+                        + run_list(matches or plan.runs))
+    if len({same(run) for run in plan.runs}) == 1:
+        return plan.runs[0]
+    raise UserError(f"{spec}: its {len(plan.runs)} runs {differ}; choose one with --run ID:\n"
+                    + run_list(plan.runs))
+
+
+def run_list(runs: Sequence[PlannedRun]) -> str:
+    return "\n".join(f"  {run.id}  {swept_text(run.overrides)}" for run in runs)

@@ -1,0 +1,88 @@
+"""What is wrong with a sweep as a whole, beyond what each of its values says by itself:
+a path swept twice, a `when` value the field can never have, a derived value that is also
+swept, derived values that depend on each other in a cycle."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from compiler.config_paths import field_type, split, value_adapter
+from compiler.derive import reads
+from compiler.errors import Problem, dotted
+from compiler.pydantic_errors import explain
+from compiler.source import YamlPath
+from compiler.sweep_spec import Axes, Sweep, ZipGroup
+
+
+def sweep_problems(sweep: Sweep) -> list[Problem]:
+    problems = _swept_twice(sweep.grid, sweep.zip, ("sweep",))
+    for index, block in enumerate(sweep.when):
+        where = ("sweep", "when", index)
+        problems += _swept_twice(block.grid, block.zip, where)
+        for path, value in block.match.items():
+            try:
+                value_adapter(split(path)).validate_python(value)
+            except ValidationError as error:
+                problems += [Problem((*where, "match", path, *p.path), p.message, p.at_key)
+                             for p in explain(error, value, field_type(split(path)))]
+    return problems + _derived_and_swept(sweep) + _derived_cycles(sweep)
+
+
+def _swept_twice(grid: Axes, groups: Sequence[ZipGroup], origin: YamlPath) -> list[Problem]:
+    first: dict[str, YamlPath] = {}
+    problems = []
+    places = [((*origin, "grid", path), path) for path in grid]
+    places += [((*origin, "zip", i, path), path)
+               for i, group in enumerate(groups) for path in group]
+    for place, path in places:
+        if path in first:
+            problems.append(Problem(place, f"{path} is already swept by {dotted(first[path])}",
+                                    at_key=True))
+        else:
+            first[path] = place
+    return problems
+
+
+def _derived_and_swept(sweep: Sweep) -> list[Problem]:
+    swept = {path: ("sweep", "grid") for path in sweep.grid}
+    swept |= {path: ("sweep", "zip", i) for i, group in enumerate(sweep.zip) for path in group}
+    for index, block in enumerate(sweep.when):
+        swept |= {path: ("sweep", "when", index, "grid") for path in block.grid}
+        swept |= {path: ("sweep", "when", index, "zip", i)
+                  for i, group in enumerate(block.zip) for path in group}
+    problems = []
+    for path in sweep.derived:
+        for other, where in swept.items():
+            if split(other)[:len(split(path))] == split(path) or \
+                    split(path)[:len(split(other))] == split(other):
+                problems.append(Problem(
+                    ("sweep", "derived", path),
+                    f"{path} is derived, and {dotted(where)} sweeps {other}: a value is "
+                    "either swept or derived", at_key=True))
+    return problems
+
+
+def _derived_cycles(sweep: Sweep) -> list[Problem]:
+    problems = []
+    reported: set[frozenset[str]] = set()
+    for start in sorted(sweep.derived):
+        cycle = _cycle_from(sweep, start, [start])
+        if cycle and frozenset(cycle) not in reported:
+            reported.add(frozenset(cycle))
+            problems.append(Problem(("sweep", "derived", start),
+                                    "derived values depend on each other in a cycle: "
+                                    + " -> ".join(cycle), at_key=True))
+    return problems
+
+
+def _cycle_from(sweep: Sweep, start: str, chain: list[str]) -> list[str] | None:
+    for read in reads(sweep, chain[-1]):
+        if read == start:
+            return [*chain, start]
+        if read not in chain:
+            found = _cycle_from(sweep, start, [*chain, read])
+            if found:
+                return found
+    return None

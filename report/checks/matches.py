@@ -1,0 +1,79 @@
+"""matches: one arm scores within a tolerance of another, at every point they share.
+
+"Replay of 5% matches retraining from scratch": the gap at a pair is |a - b| (means over
+seeds, paired by report.checks.pairs); it must stay within `tolerance` with room for the
+seed-to-seed noise, and clearly differs only when beyond it by more than the noise.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from compiler.checks import Matches
+from report.checks.decide import Decision, decide, noise_numbers, verdict_of, within_noise
+from report.checks.pair_figures import pair_figures
+from report.checks.pairs import Comparison, compare
+from report.points import difference_error
+from report.selection import conditions, require_metric, sentence
+from report.table import Curves
+from report.verdict import CheckResult, Number
+
+KIND = "matches"
+
+
+def matches(args: Matches, table: pd.DataFrame, curves: Curves) -> CheckResult:
+    require_metric(KIND, table, args.metric)
+    comparison = compare(KIND, table, where=args.where, metric=args.metric,
+                         arms={"a": args.a, "b": args.b})
+    numbers: dict[str, Number] = {}
+    decisions: list[Decision] = []
+    for pair in comparison.rows():
+        if pair["state_1"] != "completed" or pair["state_2"] != "completed":
+            continue
+        gap = abs(pair["y_1"] - pair["y_2"])
+        tolerance = args.tolerance * abs(pair["y_2"]) if args.relative else args.tolerance
+        error = difference_error(comparison.noise, pair["n_1"], pair["n_2"])
+        decisions.append(decide(tolerance - gap, error, args.sigmas))
+        numbers[f"gap at {comparison.pair_label(pair)}"] = \
+            gap / abs(pair["y_2"]) if args.relative else gap
+    blockers = comparison.blockers()
+    return CheckResult(
+        verdict=verdict_of(decisions, blockers),
+        summary=_summary(args, comparison, decisions, blockers, numbers), rule=_rule(args),
+        numbers={**numbers, "tolerance" + (" (relative)" if args.relative else ""):
+                 args.tolerance, **noise_numbers(comparison.noise, args.sigmas),
+                 **comparison.counts.numbers()},
+        figures=pair_figures(comparison, curves, args.metric),
+        runs=comparison.run_ids())
+
+
+def _summary(args: Matches, comparison: Comparison, decisions: list[Decision],
+             blockers: list[str], gaps: dict[str, Number]) -> str:
+    a, b = comparison.first.title, comparison.second.title
+    listing = ", ".join(f"{label.removeprefix('gap at ')}: {gap:.3g}"
+                        for label, gap in gaps.items())
+    tolerance = f"{args.tolerance:g}" + (" of b" if args.relative else "")
+    fails, unclear = decisions.count("fails"), decisions.count("unclear")
+    if fails:
+        return (f"{a} differs from {b} on {args.metric} by more than {tolerance} at {fails} "
+                f"of {len(decisions)} points (gap {listing}).")
+    if blockers:
+        return sentence(blockers) + (f" So far the gap is {listing}." if listing else "")
+    if unclear:
+        return (f"At {unclear} of {len(decisions)} points the gap between {a} and {b} is "
+                f"within {within_noise(comparison.noise, args.sigmas)} of the tolerance "
+                f"{tolerance} (gap {listing}).")
+    return (f"{a} matches {b} on {args.metric} within {tolerance} at all {len(decisions)} "
+            f"points (gap {listing}).")
+
+
+def _rule(args: Matches) -> str:
+    among = f"Among runs with {conditions(args.where)}, pair" if args.where else "Pair"
+    tolerance = (f"{args.tolerance:g} of the second's value" if args.relative
+                 else f"{args.tolerance:g}")
+    return (f"{among} the runs with {conditions(args.a)} and those with {conditions(args.b)} "
+            f"on the config values both sweep (means over seeds); the claim is supported "
+            f"when at every pair {args.metric} differs by at most {tolerance} less "
+            f"{args.sigmas:g} standard errors of the seed-to-seed noise, not supported when a "
+            "pair differs by more than the tolerance plus that noise, and inconclusive while "
+            "runs are missing, failed or diverged or the noise leaves a pair undecided.")

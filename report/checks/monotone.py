@@ -1,0 +1,99 @@
+"""monotone: a metric only goes one way along an axis ("loss falls with width").
+
+Runs that differ only in `along` (and seed) form a line; every step between neighbouring
+points of a line must move in `direction`, by more than the seed-to-seed noise when there
+are seeds (report.checks.decide).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from compiler.checks import Monotone
+from report.checks.decide import Decision, decide, noise_numbers, verdict_of, within_noise
+from report.figures.curves import CurveGroup, curves_figure, sources_figure
+from report.figures.style import label
+from report.figures.sweep import Panel, sweep_figure
+from report.points import difference_error, points, pooled_std
+from report.selection import (Counts, conditions, naming, require_columns, require_metric,
+                              select, sentence, short, varying)
+from report.table import Curves
+from report.verdict import CheckResult, Number
+
+KIND = "monotone"
+MAX_CURVE_PANELS = 4
+
+
+def monotone(args: Monotone, table: pd.DataFrame, curves: Curves) -> CheckResult:
+    require_columns(KIND, table, {"along": [args.along]})
+    checked = select(KIND, table, args.where)
+    require_metric(KIND, table, args.metric)
+    line_keys = varying(checked, besides=(args.along,))
+    sweep = points(checked, [*line_keys, args.along], args.metric)
+    names = naming(checked, line_keys)
+    sweep["group"] = [conditions({k: row[k] for k in names}) or args.metric
+                      for row in sweep.to_dict("records")]
+    sweep["x"] = sweep[args.along]
+    noise = pooled_std(sweep)
+    sign = 1 if args.direction == "increasing" else -1
+    decisions: list[Decision] = []
+    against = 0.0       # the largest step the wrong way
+    for _, line in sweep.groupby("group", sort=True):
+        done = line[line.state == "completed"].sort_values("x").to_dict("records")
+        for before, after in zip(done, done[1:]):
+            step = sign * (after["y"] - before["y"])
+            decisions.append(decide(step, difference_error(noise, before["n"], after["n"]),
+                                    args.sigmas))
+            against = max(against, -step)
+    counts = Counts.of(checked)
+    blockers = counts.problems()
+    if not decisions:
+        blockers.append(f"no line has two completed {args.along} points")
+    summary = _summary(args, decisions, blockers, against, noise)
+    return CheckResult(
+        verdict=verdict_of(decisions, blockers), summary=summary, rule=_rule(args),
+        numbers={"steps checked": len(decisions),
+                 f"steps that are {args.direction}": decisions.count("holds"),
+                 "steps clearly against": decisions.count("fails"),
+                 "largest step against": against, **noise_numbers(noise, args.sigmas),
+                 **counts.numbers()},
+        figures=_figures(args, sweep, curves), runs=list(checked.id))
+
+
+def _summary(args: Monotone, decisions: list[Decision], blockers: list[str],
+             against: float, noise: float | None) -> str:
+    steps = len(decisions)
+    fails, unclear = decisions.count("fails"), decisions.count("unclear")
+    if fails:
+        return (f"{args.metric} is not {args.direction} along {args.along}: {fails} of "
+                f"{steps} steps go the other way, by up to {against:.3g}.")
+    if blockers:
+        return sentence(blockers)
+    if unclear:
+        return (f"{unclear} of {steps} steps of {args.metric} along {args.along} are within "
+                f"{within_noise(noise, args.sigmas)} of flat.")
+    return f"{args.metric} is {args.direction} along {args.along} at all {steps} steps."
+
+
+def _rule(args: Monotone) -> str:
+    among = f"Among runs with {conditions(args.where)}, runs" if args.where else "Runs"
+    return (f"{among} that differ only in {args.along} form a line (means over seeds); the "
+            f"claim is supported when {args.metric} is {args.direction} at every step of "
+            f"every line by more than {args.sigmas:g} standard errors of the seed-to-seed "
+            "noise, not supported when a step clearly goes the other way, and inconclusive "
+            "while runs are missing, failed or diverged or a step is within the noise.")
+
+
+def _figures(args: Monotone, sweep: pd.DataFrame, curves: Curves) -> list[go.Figure]:
+    if not (sweep.state == "completed").any():
+        return []
+    lines = sorted(sweep.group.unique())[:MAX_CURVE_PANELS]
+    groups = [CurveGroup(panel=point.group, label=label(short(args.along), point.x),
+                         runs=point.runs)
+              for point in sweep[sweep.group.isin(lines)].itertuples()]
+    figures = [sweep_figure([Panel(title=conditions(args.where), points=sweep)],
+                            x_title=args.along, y_title=args.metric),
+               curves_figure(groups, curves, args.metric.removeprefix("final.")),
+               sources_figure(groups, curves)]
+    return [fig for fig in figures if fig is not None]

@@ -1,0 +1,76 @@
+"""ordering: one arm scores below another by a margin, at every point they share.
+
+"WSD ends below cosine at every budget": `lower` is the WSD runs, `higher` the cosine runs,
+paired by budget (report.checks.pairs). The gap at a pair is higher - lower; it must exceed
+`margin`, by more than the seed-to-seed noise when there are seeds (report.checks.decide).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from compiler.checks import Ordering
+from report.checks.decide import Decision, decide, noise_numbers, verdict_of, within_noise
+from report.checks.pairs import Comparison, compare
+from report.checks.pair_figures import pair_figures
+from report.points import difference_error
+from report.selection import conditions, require_metric, sentence
+from report.table import Curves
+from report.verdict import CheckResult, Number
+
+KIND = "ordering"
+
+
+def ordering(args: Ordering, table: pd.DataFrame, curves: Curves) -> CheckResult:
+    require_metric(KIND, table, args.metric)
+    comparison = compare(KIND, table, where=args.where, metric=args.metric,
+                         arms={"lower": args.lower, "higher": args.higher})
+    numbers: dict[str, Number] = {}
+    decisions: list[Decision] = []
+    for pair in comparison.rows():
+        if pair["state_1"] != "completed" or pair["state_2"] != "completed":
+            continue
+        gap = pair["y_2"] - pair["y_1"]
+        error = difference_error(comparison.noise, pair["n_1"], pair["n_2"])
+        decisions.append(decide(gap - args.margin, error, args.sigmas))
+        numbers[f"gap at {comparison.pair_label(pair)}"] = gap
+    blockers = comparison.blockers()
+    verdict = verdict_of(decisions, blockers)
+    return CheckResult(
+        verdict=verdict, summary=_summary(args, comparison, decisions, blockers, numbers),
+        rule=_rule(args),
+        numbers={**numbers, "margin": args.margin,
+                 **noise_numbers(comparison.noise, args.sigmas),
+                 **comparison.counts.numbers()},
+        figures=pair_figures(comparison, curves, args.metric),
+        runs=comparison.run_ids())
+
+
+def _summary(args: Ordering, comparison: Comparison, decisions: list[Decision],
+             blockers: list[str], gaps: dict[str, Number]) -> str:
+    lower, higher = comparison.first.title, comparison.second.title
+    listing = ", ".join(f"{label.removeprefix('gap at ')}: {gap:.4g}"
+                        for label, gap in gaps.items())
+    fails, unclear = decisions.count("fails"), decisions.count("unclear")
+    if fails:
+        return (f"{lower} is not below {higher} on {args.metric} by {args.margin:g} at "
+                f"{fails} of {len(decisions)} points (gap {listing}).")
+    if blockers:
+        return sentence(blockers) + (f" So far the gap is {listing}." if listing else "")
+    if unclear:
+        return (f"At {unclear} of {len(decisions)} points the gap between {lower} and "
+                f"{higher} is within {within_noise(comparison.noise, args.sigmas)} of the "
+                f"margin {args.margin:g} (gap {listing}).")
+    return (f"{lower} is below {higher} on {args.metric} by more than {args.margin:g} at all "
+            f"{len(decisions)} points (gap {listing}).")
+
+
+def _rule(args: Ordering) -> str:
+    among = f"Among runs with {conditions(args.where)}, pair" if args.where else "Pair"
+    return (f"{among} the runs with {conditions(args.lower)} and those with "
+            f"{conditions(args.higher)} on the config values both sweep (means over seeds); "
+            f"the claim is supported when at every pair {args.metric} is lower for the first "
+            f"by more than {args.margin:g} plus {args.sigmas:g} standard errors of the "
+            "seed-to-seed noise, not supported when a pair is clearly not lower by that "
+            "margin, and inconclusive while runs are missing, failed or diverged or a gap "
+            "is within the noise.")

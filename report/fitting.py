@@ -1,0 +1,116 @@
+"""Least-squares fits the checks share: straight lines in log-log, and laws that are linear in
+all their coefficients but one exponent.
+
+A law like L = E + A * x^k is linear in E and A once k is fixed, so the best k is found by
+a one-dimensional search over k (a grid, then golden-section refinement), each candidate
+solved exactly by linear least squares. This needs no starting guess and finds the same
+answer on every run, where a general nonlinear optimiser can stop in a local minimum.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+
+# Features of x for a given exponent: the columns of the linear least-squares problem.
+Design = Callable[[float], np.ndarray]
+
+GOLDEN = (math.sqrt(5) - 1) / 2
+T = TypeVar("T")
+
+
+def loglog_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Slope and intercept of log10 y against log10 x."""
+    slope, intercept = np.polyfit(np.log10(x), np.log10(y), 1)
+    return float(slope), float(intercept)
+
+
+@dataclass(frozen=True)
+class ExponentFit:
+    exponent: float
+    coefficients: np.ndarray    # the linear coefficients at that exponent
+    sse: float                  # sum of squared residuals
+
+
+def fit_exponent(design: Design, y: np.ndarray, bounds: tuple[float, float],
+                 grid: int = 200, refine: int = 30) -> ExponentFit:
+    """The exponent in `bounds` (and the linear coefficients) that minimise the squared
+    error of design(exponent) @ coefficients against y."""
+    candidates = np.linspace(*bounds, grid)
+    best = int(np.argmin(_grid_errors(design, y, candidates)))
+    low = candidates[max(best - 1, 0)]
+    high = candidates[min(best + 1, grid - 1)]
+    for _ in range(refine):     # golden-section search inside the best grid cell
+        left, right = high - GOLDEN * (high - low), low + GOLDEN * (high - low)
+        if _solve(design, y, left)[1] < _solve(design, y, right)[1]:
+            high = right
+        else:
+            low = left
+    exponent = (low + high) / 2
+    coefficients, sse = _solve(design, y, exponent)
+    return ExponentFit(exponent=float(exponent), coefficients=coefficients, sse=sse)
+
+
+def _grid_errors(design: Design, y: np.ndarray, exponents: np.ndarray) -> np.ndarray:
+    """The least-squares error at each exponent, solved for all of them at once."""
+    features = np.stack([design(k) for k in exponents])
+    with np.errstate(all="ignore"):
+        usable = np.isfinite(features).all(axis=(1, 2))
+        features[~usable] = 0.0
+        coefficients = np.linalg.pinv(features) @ y
+        residuals = np.einsum("gnp,gp->gn", features, coefficients) - y
+    return np.where(usable, (residuals ** 2).sum(axis=1), np.inf)
+
+
+def _solve(design: Design, y: np.ndarray, exponent: float) -> tuple[np.ndarray, float]:
+    features = design(exponent)
+    if not np.isfinite(features).all():
+        return np.full(features.shape[1], np.nan), math.inf
+    coefficients, *_ = np.linalg.lstsq(features, y, rcond=None)
+    residual = features @ coefficients - y
+    return coefficients, float(residual @ residual)
+
+
+def bootstrap(n: int, statistic: Callable[[np.ndarray], T | None], *, resamples: int = 400,
+              seed: int = 0) -> list[T]:
+    """`statistic` of `resamples` resamplings (with replacement) of indices 0..n-1, drawn
+    from a fixed seed so the same data give the same values; the resamples it rejects
+    (None) are left out."""
+    rng = np.random.default_rng(seed)
+    values = (statistic(rng.integers(0, n, n)) for _ in range(resamples))
+    return [value for value in values if value is not None]
+
+
+@dataclass(frozen=True)
+class PowerLaw:
+    """y = offset + scale * x^exponent."""
+
+    exponent: float
+    scale: float
+    offset: float = 0.0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.offset + self.scale * np.asarray(x, dtype=float) ** self.exponent
+
+
+# The exponents searched with an offset: wide enough for any scaling law in the literature.
+EXPONENT_BOUNDS = (-4.0, 4.0)
+
+
+def fit_power_law(x: np.ndarray, y: np.ndarray, *, offset: bool) -> PowerLaw:
+    """Least squares: in log-log without an offset (y > 0), else on y itself with the
+    exponent searched by fit_exponent (x is scaled by its geometric mean for conditioning)."""
+    if not offset:
+        exponent, intercept = loglog_slope(x, y)
+        return PowerLaw(exponent=exponent, scale=10 ** intercept)
+    unit = math.exp(np.log(x).mean())
+    scaled = x / unit
+    fit = fit_exponent(lambda k: np.column_stack([np.ones_like(scaled), scaled ** k]), y,
+                       EXPONENT_BOUNDS)
+    constant, scale = fit.coefficients
+    return PowerLaw(exponent=fit.exponent, scale=float(scale / unit ** fit.exponent),
+                    offset=float(constant))

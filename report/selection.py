@@ -1,0 +1,160 @@
+"""Picking a check's runs out of the runs table, and saying in words which ones they are.
+
+Shared by every check: `where` filters, the columns a check names, how many runs are in
+which state, and how values print in summaries and figure labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from report.errors import ReportError
+from report.table import config_columns
+
+PENDING = ("missing", "unfinished")
+
+
+@dataclass(frozen=True)
+class Counts:
+    runs: int
+    completed: int
+    diverged: int
+    failed: int
+    pending: int        # missing or unfinished
+
+    @classmethod
+    def of(cls, runs: pd.DataFrame) -> Counts:
+        by_status = runs.status.value_counts()
+        return cls(runs=len(runs), completed=int(by_status.get("completed", 0)),
+                   diverged=int(by_status.get("diverged", 0)),
+                   failed=int(by_status.get("failed", 0)),
+                   pending=int(sum(by_status.get(s, 0) for s in PENDING)))
+
+    def problems(self, *, diverged_too: bool = True) -> list[str]:
+        """Why these runs cannot decide a claim yet, one reason per state (empty: they can).
+        Checks that treat a diverged run as a result pass diverged_too=False."""
+        reasons = []
+        if self.pending:
+            verb = "are" if self.pending > 1 else "is"
+            reasons.append(f"{self.pending} of {self.runs} runs {verb} missing or unfinished")
+        if self.failed:
+            reasons.append(f"{self.failed} of {self.runs} runs failed")
+        if self.diverged and diverged_too:
+            reasons.append(f"{self.diverged} of {self.runs} runs diverged")
+        return reasons
+
+    def numbers(self) -> dict[str, int]:
+        return {"runs": self.runs, "runs completed": self.completed,
+                "runs diverged": self.diverged, "runs failed": self.failed,
+                "runs missing or unfinished": self.pending}
+
+
+def as_cells(where: dict[str, Any]) -> dict[str, Any]:
+    """`where` values as the table holds them (lists are tuples there)."""
+    return {key: tuple(value) if isinstance(value, list) else value
+            for key, value in where.items()}
+
+
+def matching(table: pd.DataFrame, where: dict[str, Any]) -> pd.DataFrame:
+    """The rows whose config has every value in `where`."""
+    mask = pd.Series(True, index=table.index)
+    for key, wanted in as_cells(where).items():
+        mask &= table[key].map(lambda value, wanted=wanted: value == wanted)
+    return table[mask]
+
+
+def select(kind: str, table: pd.DataFrame, where: dict[str, Any]) -> pd.DataFrame:
+    """The runs matching `where`; a ReportError when no planned run does."""
+    require_columns(kind, table, {"where": list(where)})
+    rows = matching(table, where)
+    if rows.empty:
+        raise ReportError(f"{kind}: no planned run has {conditions(where)}")
+    return rows
+
+
+def require_columns(kind: str, table: pd.DataFrame, roles: dict[str, list[str]]) -> None:
+    """Each argument (role) of a check must name single config values the runs have."""
+    for role, columns in roles.items():
+        for column in columns:
+            if column not in table:
+                raise ReportError(f"{kind}: {role} names {column!r}, which is not a single "
+                                  "config value of these runs (it is a whole section, or a "
+                                  "key none of them has)")
+
+
+def require_metric(kind: str, table: pd.DataFrame, metric: str) -> None:
+    if metric in table or not (table.status == "completed").any():
+        return
+    finals = sorted(c for c in table if c.startswith("final."))
+    raise ReportError(f"{kind}: no run reports the metric {metric!r}; the runs report "
+                      f"{', '.join(finals) or 'no final metrics'}")
+
+
+def require_positive(kind: str, table: pd.DataFrame, column: str) -> None:
+    values = table[column].dropna()
+    if not pd.api.types.is_numeric_dtype(values) or (values <= 0).any():
+        raise ReportError(f"{kind}: {column} must take positive numbers, since it is "
+                          "measured in log10")
+
+
+def varying(runs: pd.DataFrame, *, besides: tuple[str, ...] = ()) -> list[str]:
+    """The config columns (other than the seed and `besides`) that differ among `runs`."""
+    return [column for column in config_columns(runs)
+            if column not in ("seed", *besides) and runs[column].nunique(dropna=False) > 1]
+
+
+def naming(runs: pd.DataFrame, keys: list[str]) -> list[str]:
+    """The fewest of `keys`, taken in order, that tell apart every config all of `keys` do:
+    what a label needs. Runs of a cosine and a WSD schedule differ in schedule.decay too,
+    but schedule.kind alone names them."""
+    def distinct(columns: list[str]) -> int:
+        return len(runs[columns].drop_duplicates()) if columns else 1
+
+    needed, chosen = distinct(keys), []
+    for key in keys:
+        if distinct(chosen) == needed:
+            break
+        if distinct([*chosen, key]) > distinct(chosen):
+            chosen.append(key)
+    return chosen
+
+
+def by_config(runs: pd.DataFrame, keys: list[str]) -> list[tuple[dict[str, Any], pd.DataFrame]]:
+    """`runs` grouped by the values of `keys`, in sorted order: each group's values and rows
+    (one group of all rows when there are no keys)."""
+    if not keys:
+        return [({}, runs)]
+    return [(dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True)), group)
+            for key, group in runs.groupby(keys, sort=True, dropna=False)]
+
+
+def other_slices(table: pd.DataFrame, where: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each other combination of the `where` keys' values found in the table (SP when a
+    claim is about muP), for figures that show the checked runs beside the rest."""
+    if not where:
+        return []
+    cells = as_cells(where)
+    combos = table[list(cells)].drop_duplicates().to_dict("records")
+    return sorted((c for c in combos if c != cells), key=lambda c: [str(v) for v in c.values()])
+
+
+def conditions(where: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={fmt(value)}" for key, value in where.items())
+
+
+def short(path: str) -> str:
+    """A config path's last part, for legends: model.width -> width."""
+    return path.rsplit(".", 1)[-1]
+
+
+def fmt(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def sentence(reasons: list[str]) -> str:
+    """Reasons joined into one sentence."""
+    text = "; ".join(reasons)
+    return text[:1].upper() + text[1:] + "."
