@@ -9,6 +9,8 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from cli.problems import UserError
 from cli.progress import Progress
 from cli.spec_options import resource_sets
@@ -81,7 +83,12 @@ def run_command(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UserError(f"--jobs must be at least 1, found {args.jobs}")
     name, jobs = _jobs_of(args.target, args.results, args.profiles, args.sets)
-    todo = pending(jobs, args.results)
+    try:
+        todo = pending(jobs, args.results)
+    except ValidationError as error:
+        # A job whose data changed since it was compiled, say.
+        message = error.errors()[0]["msg"].removeprefix("Value error, ")
+        raise UserError(f"{args.target}: a job does not load: {message}") from None
     if not todo:
         counts = Counter(run_status(args.results, job.run_id) for job in jobs)
         detail = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))

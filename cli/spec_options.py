@@ -25,8 +25,9 @@ def add_resource_options(parser: argparse.ArgumentParser) -> None:
     """One flag per field of the spec's `resources` (--account, --gpus-per-node, ...)."""
     group = parser.add_argument_group("resources (override the spec's `resources`)")
     for name, field in Resources.model_fields.items():
+        metavar = "N" if int in alternatives(field.annotation) else name.upper()
         group.add_argument(f"--{name.replace('_', '-')}", dest=f"resources_{name}",
-                           metavar=name.upper(), help=field.description)
+                           metavar=metavar, help=(field.description or "").replace("%", "%%"))
 
 
 def resource_sets(args: argparse.Namespace) -> list[str]:

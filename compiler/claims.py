@@ -1,11 +1,17 @@
-"""Checks on a spec's claims that span claims (each claim's own fields are typed in spec.py)."""
+"""Checks on a spec's claims beyond what each field's type says: claim ids used twice, and
+values a check compares config values with that the config could never hold."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
+from compiler.config_paths import field_type, split, value_adapter
 from compiler.errors import Problem
+from compiler.pydantic_errors import explain
+from compiler.schema import alternatives, keys_are_paths
 
 
 def duplicate_claim_ids(data: Any) -> list[Problem]:
@@ -28,4 +34,24 @@ def duplicate_claim_ids(data: Any) -> list[Problem]:
                                     f"duplicate claim id {claim_id!r} (first used by {first})"))
         else:
             first_use[claim_id] = index
+    return problems
+
+
+def claim_value_problems(claims: Sequence[BaseModel]) -> list[Problem]:
+    """A problem at each value a check compares config values with (its `where`, a side of
+    a comparison) that the config field can never have: `{parametrization.kind: muP}`
+    would select no run, so it is a mistake, said here rather than as an empty report."""
+    problems = []
+    for index, claim in enumerate(claims):
+        check = claim.check
+        for name, field in type(check).model_fields.items():
+            if not any(keys_are_paths(alt) for alt in alternatives(field.annotation)):
+                continue
+            for path, value in getattr(check, name).items():
+                try:
+                    value_adapter(split(path)).validate_python(value)
+                except ValidationError as error:
+                    where = ("claims", index, "check", name, path)
+                    problems += [Problem((*where, *p.path), p.message, p.at_key)
+                                 for p in explain(error, value, field_type(split(path)))]
     return problems

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from compiler.claims import duplicate_claim_ids
+from compiler.claims import claim_value_problems, duplicate_claim_ids
 from compiler.compose import compose
 from compiler.errors import Problem, SpecError
 from compiler.files import LOCAL, Files
@@ -62,6 +62,7 @@ def check_spec(data: Any) -> tuple[Spec, Plan]:
         problems += explain(error, data, Spec)
         problems += _run_problems(data, problems)
         raise SpecError(problems) from None
+    problems += claim_value_problems(spec.claims)
     try:
         plan = build_plan(spec)
     except SpecError as error:
@@ -74,10 +75,10 @@ def check_spec(data: Any) -> tuple[Spec, Plan]:
 def spec_problems(data: Any) -> list[Problem]:
     """What is wrong with spec data as a Spec, without planning its runs."""
     try:
-        Spec.model_validate(data)
+        spec = Spec.model_validate(data)
     except ValidationError as error:
         return [*duplicate_claim_ids(data), *explain(error, data, Spec)]
-    return duplicate_claim_ids(data)
+    return [*duplicate_claim_ids(data), *claim_value_problems(spec.claims)]
 
 
 def _run_problems(data: Any, found: list[Problem]) -> list[Problem]:

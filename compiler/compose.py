@@ -37,7 +37,8 @@ def compose(path: str, files: Files = LOCAL, profiles: Sequence[str] = (),
             sets: Sequence[str] = ()) -> Composed:
     """Read and compose a spec; raises SpecError with every problem found, each located."""
     problems: list[Problem] = []
-    document = _with_fragments(read_yaml(path, files), path, files, (path,), problems)
+    document = _with_fragments(read_yaml(path, files), path, files, (os.path.normpath(path),),
+                               problems)
     declared = _declared_profiles(document, problems)
     problems += [_unknown_profile(name, declared, document)
                  for name in profiles if name not in declared]
@@ -46,9 +47,12 @@ def compose(path: str, files: Files = LOCAL, profiles: Sequence[str] = (),
     for name in profiles:
         if name in declared:
             chosen = merge(chosen, declared[name])
+    try:
+        chosen = apply_sets(chosen, sets)
+    except SpecError as error:
+        problems += error.problems
     if problems:
         raise SpecError(problems)
-    chosen = apply_sets(chosen, sets)
     unselected = tuple(merge(document, overlay) for name, overlay in declared.items()
                        if name not in profiles)
     return Composed(chosen, tuple(declared), unselected)

@@ -66,7 +66,7 @@ def _put(data: Any, path: YamlPath, value: Any) -> Any:
     elif isinstance(data, Mapping) and isinstance(head, str):
         result = dict(data)
     else:
-        result = {}   # `split_overrides` has checked that list steps exist
+        result = {}   # apply_sets has checked that the list items on the way exist
     inner = result.get(head) if isinstance(result, dict) else result[head]
     new = _put(inner, rest, value) if rest else value
     if new is None and isinstance(result, dict):

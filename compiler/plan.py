@@ -122,7 +122,7 @@ def planned_runs(base: RunConfig, sweep: Sweep, stages: Sequence[Stage] = (),
         if stages:
             # A stage run untouched by the values that differ is shared by design.
             for run in chain:
-                runs.setdefault(run.id, _stage_run(run, overrides, stages))
+                runs.setdefault(run.id, _stage_run(run, chain[0].config, overrides, stages))
             continue
         if run_id in runs:
             duplicates.append((overrides, made_by[run_id]))
@@ -169,14 +169,14 @@ def _staged_plan(spec: Spec) -> Plan:
                 warnings=warnings)
 
 
-def _stage_run(run: StageRun, overrides: tuple[Override, ...],
+def _stage_run(run: StageRun, root: RunConfig, overrides: tuple[Override, ...],
                stages: Sequence[Stage]) -> PlannedRun:
-    """The run of one stage, with the overrides that reach it: those of the config and of
-    its own and its ancestors' stage settings (the values read back as the run uses them)."""
+    """The run of one stage, with the overrides that reach it: those of `base` (read back
+    from the chain's first run, which they set) and of its own and its ancestors' stages."""
     ancestry = _ancestry(run.stage, stages)
     reaching = [o for o in overrides if o.path[0] != "stages" or o.path[1] in ancestry]
     values = {".".join(o.path): to_jsonable_python(
-                  o.value if o.path[0] == "stages" else _value(run.config, o.path))
+                  o.value if o.path[0] == "stages" else _value(root, o.path))
               for o in reaching}
     return PlannedRun(id=run.id, overrides=values, config=run.config, stage=run.stage)
 

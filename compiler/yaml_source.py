@@ -28,15 +28,19 @@ MERGE_TAG = _CORE + "merge"
 class _Loader(yaml.SafeLoader):
     """SafeLoader that resolves plain scalars to core types only, and reads `1e-3` as a number.
 
-    YAML 1.1 (PyYAML's dialect) reads `1e-3` as a string and `2024-01-01` as a date; specs
-    are written the YAML 1.2 / JSON way, where the first is a float and the second a string.
+    YAML 1.1 (PyYAML's dialect) reads `1e-3` as a string, `2024-01-01` as a date and `yes`,
+    `no`, `on`, `off` as booleans; specs are written the YAML 1.2 / JSON way, where the first
+    is a float, the second a string, and only `true` and `false` are booleans.
     """
 
 
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag in SCALAR_TAGS | {MERGE_TAG}]
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if tag in SCALAR_TAGS - {_CORE + "bool"} | {MERGE_TAG}]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader.add_implicit_resolver(
+    _CORE + "bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 _Loader.add_implicit_resolver(
     _CORE + "float",
     re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),

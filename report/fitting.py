@@ -2,7 +2,7 @@
 all their coefficients but one exponent.
 
 A law like L = E + A * x^k is linear in E and A once k is fixed, so the best k is found by
-a one-dimensional search over k (a grid, then golden-section refinement), each candidate
+a one-dimensional search over k (a grid, then finer grids around the best), each candidate
 solved exactly by linear least squares. This needs no starting guess and finds the same
 answer on every run, where a general nonlinear optimiser can stop in a local minimum.
 """
@@ -19,7 +19,6 @@ import numpy as np
 # Features of x for a given exponent: the columns of the linear least-squares problem.
 Design = Callable[[float], np.ndarray]
 
-GOLDEN = (math.sqrt(5) - 1) / 2
 T = TypeVar("T")
 
 
@@ -37,33 +36,32 @@ class ExponentFit:
 
 
 def fit_exponent(design: Design, y: np.ndarray, bounds: tuple[float, float],
-                 grid: int = 200, refine: int = 30) -> ExponentFit:
+                 grid: int = 81, zooms: int = 3) -> ExponentFit:
     """The exponent in `bounds` (and the linear coefficients) that minimise the squared
-    error of design(exponent) @ coefficients against y."""
-    candidates = np.linspace(*bounds, grid)
-    best = int(np.argmin(_grid_errors(design, y, candidates)))
-    low = candidates[max(best - 1, 0)]
-    high = candidates[min(best + 1, grid - 1)]
-    for _ in range(refine):     # golden-section search inside the best grid cell
-        left, right = high - GOLDEN * (high - low), low + GOLDEN * (high - low)
-        if _solve(design, y, left)[1] < _solve(design, y, right)[1]:
-            high = right
-        else:
-            low = left
-    exponent = (low + high) / 2
+    error of design(exponent) @ coefficients against y: the best of a grid, then of a
+    finer grid around it, `zooms` times (each 10x finer)."""
+    low, high = bounds
+    for points in [grid] + [21] * zooms:
+        candidates = np.linspace(low, high, points)
+        best = int(np.argmin(_grid_errors(design, y, candidates)))
+        low, high = candidates[max(best - 1, 0)], candidates[min(best + 1, points - 1)]
+    exponent = float(candidates[best])
     coefficients, sse = _solve(design, y, exponent)
-    return ExponentFit(exponent=float(exponent), coefficients=coefficients, sse=sse)
+    return ExponentFit(exponent=exponent, coefficients=coefficients, sse=sse)
 
 
 def _grid_errors(design: Design, y: np.ndarray, exponents: np.ndarray) -> np.ndarray:
-    """The least-squares error at each exponent, solved for all of them at once."""
+    """The least-squares error at each exponent, solved for all of them at once (by QR,
+    which stays accurate when a feature spans many orders of magnitude)."""
     features = np.stack([design(k) for k in exponents])
     with np.errstate(all="ignore"):
         usable = np.isfinite(features).all(axis=(1, 2))
-        features[~usable] = 0.0
-        coefficients = np.linalg.pinv(features) @ y
-        residuals = np.einsum("gnp,gp->gn", features, coefficients) - y
-    return np.where(usable, (residuals ** 2).sum(axis=1), np.inf)
+        features[~usable] = 1.0
+        q, r = np.linalg.qr(features)
+        projected = np.einsum("gnp,n->gp", q, y)
+        # The residual is what the columns' span (Q) leaves of y.
+        errors = y @ y - (projected ** 2).sum(axis=1)
+    return np.where(usable & np.isfinite(errors), errors, np.inf)
 
 
 def _solve(design: Design, y: np.ndarray, exponent: float) -> tuple[np.ndarray, float]:

@@ -41,7 +41,7 @@ class Schedule:
         lr = np.interp(every, logged.step, logged.lr)
         momentum = np.empty_like(lr)
         m = 0.0
-        for i, (before, now) in enumerate(zip(np.r_[lr[0], lr[:-1]], lr)):
+        for i, (before, now) in enumerate(zip(np.r_[lr[0], lr[:-1]], lr, strict=True)):
             m = decay * m + (before - now)
             momentum[i] = m
         at = np.asarray(steps, dtype=int) - 1

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -78,13 +80,33 @@ def build_site(base: BaseConfig, *, docs: Path, site_dir: Path, nav: list[Any],
 
 
 def check_site_dir(site_dir: Path, marker: str) -> None:
-    """mkdocs empties the site directory first: refuse one that holds anything but a site
-    built before (recognised by `marker`, a path inside it)."""
+    """The site directory is replaced: refuse one that holds anything but a site built
+    before (recognised by `marker`, a path inside it)."""
     if not site_dir.is_dir() or (site_dir / marker).is_file():
         return
     if any(not entry.name.startswith(".") for entry in site_dir.iterdir()):
         raise ReportError(f"{site_dir} is not empty and holds no report built before; "
                           "choose an empty or new directory for the site")
+
+
+@contextmanager
+def replacing(site_dir: Path) -> Iterator[Path]:
+    """A new directory beside `site_dir` to build into; once the build succeeds it takes
+    `site_dir`'s place, so a failed build leaves the site built before as it was, and a
+    reader (or --serve) sees the old site or the new one, never half of one."""
+    site_dir.parent.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-new-", dir=site_dir.parent))
+    new.chmod(0o755)        # mkdtemp makes it private; a site is for reading
+    try:
+        yield new
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    old = site_dir.with_name(f".{site_dir.name}-old-{new.name.rsplit('-', 1)[-1]}")
+    if site_dir.exists():
+        site_dir.rename(old)
+    new.rename(site_dir)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 @contextmanager

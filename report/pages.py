@@ -119,7 +119,8 @@ def render_claim(page: ClaimPage, paper: Paper) -> str:
     header = ["run", *columns] + (["note"] if any(notes) else [])
     rows = [[run["id"], *(markdown.number(run[c]) for c in columns)]
             + ([note] if any(notes) else []) for run, note in zip(records, notes, strict=True)]
-    return render_template("claim.md.j2", page=page, paper=paper, header=header, rows=rows, up="../../")
+    return render_template("claim.md.j2", page=page, paper=paper, header=header, rows=rows,
+                           up="../../")
 
 
 def render_spec(spec: Spec, source: str, source_name: str, claims: list[ClaimPage],

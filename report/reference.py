@@ -18,7 +18,7 @@ from report.pages import render_template
 
 @dataclass(frozen=True)
 class Argument:
-    name: str
+    name: Markup
     default: str                # "required", or the default as YAML would write it
     description: Markup
 
@@ -45,7 +45,7 @@ def _doc(model: type[CheckArgs]) -> CheckDoc:
     kind = Markup(fields["kind"].default)
     # The docstrings and descriptions are this project's own Markdown (`code` spans), so
     # they are passed through rather than escaped like text from specs.
-    arguments = [Argument(name=name, default=_default(field),
+    arguments = [Argument(name=Markup(f"`{name}`"), default=_default(field),
                           description=Markup(field.description or ""))
                  for name, field in fields.items() if name != "kind"]
     rule = Markup(" ".join(inspect.cleandoc(model.__doc__ or "").split()))

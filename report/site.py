@@ -28,9 +28,19 @@ from compiler.plan import Plan
 from compiler.spec import Spec
 from report.checks import run_check
 from report.errors import ReportError
-from report.mkdocs_site import BaseConfig, build_site, check_site_dir
-from report.pages import (ClaimPage, Paper, claim_path, group_by_paper, render_claim,
-                          render_index, render_paper, render_spec, spec_path, spec_source_path)
+from report.mkdocs_site import BaseConfig, build_site, check_site_dir, replacing
+from report.pages import (
+    ClaimPage,
+    Paper,
+    claim_path,
+    group_by_paper,
+    render_claim,
+    render_index,
+    render_paper,
+    render_spec,
+    spec_path,
+    spec_source_path,
+)
 from report.reference import render_reference
 from report.spec_source import claim_excerpt
 from report.table import Curves, runs_table
@@ -87,13 +97,14 @@ def build_report(entries: list[Entry], results_dir: str | os.PathLike,
     base = BaseConfig.find(config_file)
     check_site_dir(site_dir, marker=f"{ASSET_DIR}/claimlab.js")
 
-    with tempfile.TemporaryDirectory(prefix="claimlab-site-") as staging:
+    with tempfile.TemporaryDirectory(prefix="claimlab-site-") as staging, \
+            replacing(site_dir) as new_site:
         docs = Path(staging) / "docs"
         handwritten = _stage_handwritten(base.docs_dir, docs)
         papers = group_by_paper([page for e in evaluated for page in e.claims])
         _stage_pages(evaluated, papers, docs)
         _stage_assets(docs / ASSET_DIR)
-        build_site(base, docs=docs, site_dir=site_dir,
+        build_site(base, docs=docs, site_dir=new_site,
                    nav=_nav(evaluated, papers, handwritten),
                    extra_css=[f"{ASSET_DIR}/claimlab.css"],
                    extra_javascript=[f"{ASSET_DIR}/plotly.min.js", f"{ASSET_DIR}/claimlab.js"])

@@ -9,8 +9,8 @@ change the result, defaults filled in, plus `SCHEMA_VERSION`. Paths, names, comm
 `execution` section (checkpointing, torch.compile) are not part of it, so two specs that need the
 same run share it.
 
-The sections other than `data` are defined in config_model.py, config_optim.py,
-config_schedule.py and config_training.py.
+The sections are defined in config_model.py, config_optim.py, config_schedule.py,
+config_training.py and data_config.py (with the source configs in sources/).
 """
 
 from __future__ import annotations

@@ -26,11 +26,14 @@ class Batches:
 
     @classmethod
     def from_config(cls, cfg: DataConfig, seq_len: int, device: torch.device | str, *,
-                    steps: int) -> Batches:
-        return cls(Sampler(cfg, steps, seq_len), device)
+                    steps: int, first_step: int = 0) -> Batches:
+        """Batches for a run of `steps` steps, counted from `first_step` (the step of the
+        checkpoint it starts from, if any)."""
+        return cls(Sampler(cfg, steps, seq_len, first_step), device)
 
     def train_batch(self, seed: int, step: int, rank: int = 0, world_size: int = 1) -> Batch:
-        """This rank's share of step `step`'s batch (steps count from 0)."""
+        """This rank's share of step `step`'s batch (steps count from 0, or from the step
+        the run starts from)."""
         tokens, _ = self.sampler.train_tokens(seed, step, rank, world_size)
         return self._batch(tokens)
 

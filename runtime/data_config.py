@@ -28,7 +28,7 @@ Weights = dict[str, Annotated[float, Field(ge=0)]]
 PositiveFloat = Annotated[float, Field(gt=0)]
 Temperature = PositiveFloat | tuple[PositiveFloat, PositiveFloat]
 
-# Source names become metric names (`val_loss/<name>`) and file names.
+# Source names become parts of metric names (`val_loss/<name>`) and of report columns.
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 
 
@@ -77,20 +77,10 @@ class DataConfig(MixConfig):
     val_fraction: float = Field(0.05, gt=0, lt=1)
 
     @model_validator(mode="after")
-    def _mixes_name_sources(self) -> DataConfig:
-        bad = [name for name in self.sources if not _NAME.fullmatch(name)]
-        if bad:
-            raise ValueError(f"source name {bad[0]!r}: expected lowercase letters, digits, "
-                             "'_', '.' or '-', starting with a letter or digit")
+    def _mixes_fit_sources(self) -> DataConfig:
+        _check_source_names(self.sources)
         if self.phases is not None:
-            if self.mix is not None or self.temperature is not None:
-                raise ValueError("give phases, or one mix for the whole run, not both")
-            if not self.phases:
-                raise ValueError("phases needs at least one phase")
-            first = [name for name, p in self.phases.items() if p.starts_the_run]
-            if len(first) != 1:
-                raise ValueError("exactly one phase must start at step 0, found "
-                                 f"{len(first)}" + (f" ({', '.join(first)})" if first else ""))
+            _check_phases(self)
         elif self.mix is None and self.temperature is None:
             # Unset: every source equally (the default config's one source, `code`).
             object.__setattr__(self, "mix", {name: 1.0 for name in self.sources})
@@ -115,10 +105,11 @@ class DataConfig(MixConfig):
     def phase_starts(self, steps: int, seq_len: int) -> dict[str, int]:
         """Each phase's first step, in order; ValueError when two share one or a phase
         would start after the run's last step."""
+        if self.phases is None:
+            return {"all": 0}
         tokens_per_step = self.batch_size * seq_len
         starts = {name: length_in_steps(phase.start, steps, tokens_per_step)
-                  for name, phase in self.mixes().items()
-                  if isinstance(phase, MixPhase)} or {"all": 0}
+                  for name, phase in self.phases.items()}
         ordered = dict(sorted(starts.items(), key=lambda item: (item[1], item[0])))
         for name, step in ordered.items():
             if step >= steps:
@@ -131,6 +122,22 @@ class DataConfig(MixConfig):
                                  f"start at step {step}")
             seen[step] = name
         return ordered
+
+
+def _check_source_names(sources: dict[str, SourceConfig]) -> None:
+    bad = [name for name in sources if not _NAME.fullmatch(name)]
+    if bad:
+        raise ValueError(f"source name {bad[0]!r}: expected lowercase letters, digits, "
+                         "'_', '.' or '-', starting with a letter or digit")
+
+
+def _check_phases(data: DataConfig) -> None:
+    if data.mix is not None or data.temperature is not None:
+        raise ValueError("give phases, or one mix for the whole run, not both")
+    first = [name for name, phase in data.phases.items() if phase.starts_the_run]
+    if len(first) != 1:
+        raise ValueError("exactly one phase must start at step 0, found "
+                         f"{len(first)}" + (f" ({', '.join(first)})" if first else ""))
 
 
 def _check_vocabularies(sources: dict[str, SourceConfig]) -> None:

@@ -21,7 +21,8 @@ def describe_data(config: RunConfig, batches: int = 100, samples: int = 2) -> di
     """The run's data; realised shares over the first `batches` batches of each phase, and
     `samples` decoded windows per source and phase."""
     steps, seq_len = config.budget.steps, config.model.seq_len
-    sampler = Sampler(config.data, steps, seq_len)
+    first_step = config.start.step if config.start else 0
+    sampler = Sampler(config.data, steps, seq_len, first_step)
     return {
         "steps": steps,
         "batch_size": config.data.batch_size,
@@ -55,7 +56,8 @@ def _source(sampler: Sampler, index: int) -> dict[str, Any]:
 
 
 def _phase(sampler: Sampler, seed: int, phase, batches: int, samples: int) -> dict[str, Any]:
-    steps = range(phase.first, min(phase.end, phase.first + batches))
+    first = sampler.first_step + phase.first
+    steps = range(first, min(sampler.first_step + phase.end, first + batches))
     counts = np.zeros(len(sampler.names), dtype=np.int64)
     found: dict[str, list[str]] = {name: [] for name in sampler.names}
     for step in steps:
@@ -68,9 +70,9 @@ def _phase(sampler: Sampler, seed: int, phase, batches: int, samples: int) -> di
     tokens_per_step = sampler.batch_size * sampler.seq_len
     return {
         "name": phase.name,
-        "first_step": phase.first,
-        "last_step": phase.end - 1,
-        "first_token": phase.first * tokens_per_step,
+        "first_step": first,
+        "last_step": sampler.first_step + phase.end - 1,
+        "first_token": first * tokens_per_step,
         "batches_realised": len(steps),
         "planned": dict(zip(sampler.names, phase.mean_shares.tolist())),
         "realised": dict(zip(sampler.names, (counts / max(1, counts.sum())).tolist())),

@@ -8,6 +8,11 @@ a resumed run draws what the uninterrupted run would have, and rank r of W data-
 processes takes rows [r * B / W, (r + 1) * B / W) of the same batch, so ranks never overlap
 and together see exactly the single-process batch.
 
+A run that starts from another run's checkpoint at step S counts steps on from S. Its
+phases start over with it, like its schedule, and its streams continue past every draw the
+earlier run can have made (S * batch_size per source), so it does not train on the same
+windows again.
+
 Validation windows are drawn once per source from a generator keyed by the source's data,
 independent of the run's seed, so every run that evaluates a source scores the same tokens.
 """
@@ -38,13 +43,14 @@ class Rows:
 
 
 class Sampler:
-    def __init__(self, data: DataConfig, steps: int, seq_len: int):
+    def __init__(self, data: DataConfig, steps: int, seq_len: int, first_step: int = 0):
         # Sorted, so the order sources are written in a spec cannot change a run.
         self.names = sorted(data.sources)
         self.configs = [data.sources[name] for name in self.names]
         self.prepared: list[Prepared] = [prepare(source, data.val_fraction)
                                          for source in self.configs]
-        self.batch_size, self.seq_len, self.steps = data.batch_size, seq_len, steps
+        self.batch_size, self.seq_len = data.batch_size, seq_len
+        self.first_step, self.steps = first_step, steps
         self.plan = MixPlan(data, self.names, steps, seq_len,
                             {name: len(p.train.tokens) for name, p in zip(self.names,
                                                                           self.prepared)})
@@ -57,15 +63,17 @@ class Sampler:
         self.loss_weights = np.array([source.loss_weight for source in self.configs])
 
     def rows(self, seed: int, step: int, rank: int = 0, world_size: int = 1) -> Rows:
-        if not 0 <= step < self.steps:
-            raise ValueError(f"step {step} is outside the run's steps 0 to {self.steps - 1}")
+        local = step - self.first_step
+        if not 0 <= local < self.steps:
+            raise ValueError(f"step {step} is outside the run's steps {self.first_step} to "
+                             f"{self.first_step + self.steps - 1}")
         if self.batch_size % world_size or not 0 <= rank < world_size:
             raise ValueError(f"a batch of {self.batch_size} sequences cannot be split evenly "
                              f"over {world_size} ranks (rank {rank})")
-        counts = self.plan.counts[step]
+        counts = self.plan.counts[local]
         sources = np.repeat(np.arange(len(self.names)), counts)
         first_row_of_source = np.cumsum(counts) - counts
-        draws = (self.plan.before[step][sources]
+        draws = (self.first_step * self.batch_size + self.plan.before[local][sources]
                  + np.arange(self.batch_size) - first_row_of_source[sources])
         order = np.random.default_rng([_TRAIN_STREAM, seed, step]).permutation(self.batch_size)
         share = self.batch_size // world_size

@@ -25,7 +25,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 class Stream:
     def __init__(self, name: str, split: Split, draws: Draws, seq_len: int, total_draws: int):
-        self.name, self.order, self.stride, self.window = name, draws.order, seq_len, seq_len + 1
+        self.order, self.stride, self.window = draws.order, seq_len, seq_len + 1
         self._tag = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")
         self.tokens, self.starts, self.scores = _budgeted(
             split, _budget(name, draws, seq_len, total_draws, len(split.tokens)))
@@ -60,7 +60,7 @@ class Stream:
         return self.tokens[starts.astype(np.int64)[:, None] + np.arange(self.window)]
 
     def _permutation(self, seed: int, epoch: int) -> np.ndarray:
-        # A batch spans at most two epochs; keep the few in use.
+        # A batch usually spans one epoch or two; keep the few in use.
         key = (seed, epoch)
         if key not in self._permutations:
             if len(self._permutations) >= 4:

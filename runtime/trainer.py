@@ -72,9 +72,10 @@ def fit(config: RunConfig, run_dir: Path, device: Device, world: World, progress
     last_step = first_step + config.budget.steps
     tokens_per_step = config.data.batch_size * config.model.seq_len
     schedule = phases(config.schedule, config.budget.steps, tokens_per_step, config.optimizer.lr)
-    # Data steps are global too, so a run started from another continues its data stream.
+    # Data steps are global too: a run started from another continues its data streams
+    # (its data phases, like its schedule, start over).
     data = Batches.from_config(config.data, config.model.seq_len, device.device,
-                               steps=last_step)
+                               steps=config.budget.steps, first_step=first_step)
     if config.data.batch_size % world.size:
         raise ValueError(f"batch_size {config.data.batch_size} does not split evenly over "
                          f"{world.size} processes")

@@ -55,6 +55,7 @@ def run_ids(spec: Path) -> dict[float, str]:
     return ids
 
 
+@pytest.mark.slow
 def test_data_shows_sources_and_planned_and_realised_shares_per_phase(spec):
     replay = run_ids(spec)[0.2]
     shown = claimlab("data", str(spec), "--run", replay[:6], "--batches", "150", cwd=spec.parent)
@@ -69,6 +70,7 @@ def test_data_shows_sources_and_planned_and_realised_shares_per_phase(spec):
     assert "shifted markov" in out and str(spec.parent / "cache" / "sources") in out
 
 
+@pytest.mark.slow
 def test_data_json_has_everything_the_tables_show(spec):
     replay = run_ids(spec)[0.0]
     shown = claimlab("data", str(spec), "--run", replay, "--json", "--samples", "1",
@@ -90,3 +92,18 @@ def test_data_for_an_unknown_run_lists_the_runs(spec):
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert "--run ffff matches no run; the runs are:" in missing.stderr
     assert "data.phases.update.mix.old=0.2" in missing.stderr
+
+
+@pytest.mark.slow
+def test_a_plan_whose_files_changed_since_compiling_refuses_to_run(tmp_path):
+    (tmp_path / "notes.txt").write_text("a line of my own notes\n" * 200)
+    (tmp_path / "own.yaml").write_text(
+        "name: own\nbase:\n"
+        "  data: {sources: {notes: {kind: text, path: notes.txt, documents: line}}}\n")
+    assert claimlab("compile", "own.yaml", cwd=tmp_path).returncode == 0
+    (tmp_path / "notes.txt").write_text("other notes\n" * 200)
+    ran = claimlab("run", "build/plans/own", cwd=tmp_path)
+    assert ran.returncode == 2 and "Traceback" not in ran.stderr
+    assert "build/plans/own: a job does not load: the data changed since this run was " \
+           "planned" in ran.stderr and "compile the spec again" in ran.stderr
+    assert not (tmp_path / "results").exists()

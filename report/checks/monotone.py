@@ -16,10 +16,19 @@ from report.figures.curves import CurveGroup, curves_figure, sources_figure
 from report.figures.style import label
 from report.figures.sweep import Panel, sweep_figure
 from report.points import difference_error, points, pooled_std
-from report.selection import (Counts, conditions, naming, require_columns, require_metric,
-                              select, sentence, short, varying)
+from report.selection import (
+    Counts,
+    conditions,
+    naming,
+    require_columns,
+    require_metric,
+    select,
+    sentence,
+    short,
+    varying,
+)
 from report.table import Curves
-from report.verdict import CheckResult, Number
+from report.verdict import CheckResult
 
 KIND = "monotone"
 MAX_CURVE_PANELS = 4
@@ -41,7 +50,7 @@ def monotone(args: Monotone, table: pd.DataFrame, curves: Curves) -> CheckResult
     against = 0.0       # the largest step the wrong way
     for _, line in sweep.groupby("group", sort=True):
         done = line[line.state == "completed"].sort_values("x").to_dict("records")
-        for before, after in zip(done, done[1:]):
+        for before, after in zip(done, done[1:], strict=False):
             step = sign * (after["y"] - before["y"])
             decisions.append(decide(step, difference_error(noise, before["n"], after["n"]),
                                     args.sigmas))

@@ -11,8 +11,8 @@ import pandas as pd
 
 from compiler.checks import Ordering
 from report.checks.decide import Decision, decide, noise_numbers, verdict_of, within_noise
-from report.checks.pairs import Comparison, compare
 from report.checks.pair_figures import pair_figures
+from report.checks.pairs import Comparison, compare
 from report.points import difference_error
 from report.selection import conditions, require_metric, sentence
 from report.table import Curves

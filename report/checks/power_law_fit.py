@@ -19,8 +19,16 @@ from report.figures.style import compact, label
 from report.figures.sweep import Panel, sweep_figure
 from report.fitting import PowerLaw, bootstrap, fit_power_law
 from report.points import points
-from report.selection import (Counts, conditions, require_columns, require_metric,
-                              require_positive, select, sentence, short)
+from report.selection import (
+    Counts,
+    conditions,
+    require_columns,
+    require_metric,
+    require_positive,
+    select,
+    sentence,
+    short,
+)
 from report.table import Curves
 from report.verdict import CheckResult, Number
 

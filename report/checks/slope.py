@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from compiler.checks import Slope
 from report.checks.decide import Decision, decide, verdict_of
@@ -22,8 +21,18 @@ from report.checks.slope_figures import slope_figures
 from report.errors import ReportError
 from report.fitting import loglog_slope
 from report.points import points
-from report.selection import (Counts, by_config, conditions, fmt, naming, require_columns,
-                              require_positive, select, sentence, varying)
+from report.selection import (
+    Counts,
+    by_config,
+    conditions,
+    fmt,
+    naming,
+    require_columns,
+    require_positive,
+    select,
+    sentence,
+    varying,
+)
 from report.table import Curves
 from report.verdict import CheckResult, Number
 

@@ -1,6 +1,7 @@
 """Data sources: what a run's `data.sources` may name, and how each becomes token arrays.
 
-    models.py     the source configs (part of the job contract; no torch, no heavy imports)
+    models.py     the source configs (part of the job contract; no torch, no heavy imports):
+                  draws.py (what every source has), user_models.py (the user's data)
     files.py      the user's files: finding them, and fingerprints of their contents
     store.py      prepared sources on disk: the cache every source is built into once
     builtin.py    stdlib-code and stdlib-prose, shipped with Python itself

@@ -16,70 +16,20 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from runtime.config_base import PositiveInt, Strict
-from runtime.sources import files, user
+from runtime.config_base import PositiveInt
+from runtime.sources.draws import BYTES, BYTES_TOKENS, TOKEN_IDS, Draws
+from runtime.sources.user_models import HuggingFaceSource, TextSource, TokenFileSource
 
-BYTES = 256
-BYTES_TOKENS, TOKEN_IDS = "bytes", "token ids"
+__all__ = [
+    "BYTES", "BYTES_TOKENS", "TOKEN_IDS", "BuiltinSource", "CorruptedSource", "Draws",
+    "HuggingFaceSource", "MarkovSource", "ShiftedSource", "SourceConfig", "TextSource",
+    "TokenFileSource",
+]
+
 # Transition tables larger than this (alphabet ** (context + 1) entries) are a typo.
 MAX_MARKOV_TABLE = 1 << 24
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-Order = Literal["random", "shuffled", "ascending", "descending"]
-
-
-class Draws(Strict):
-    """What every source has: how a run draws windows of seq_len + 1 tokens from its train
-    split.
-
-    order: random      windows at random positions, drawn independently (the default)
-           shuffled    every window once per epoch, in a new random order each epoch
-           ascending   documents by score, lowest first, windows in that order (curricula)
-           descending  the same, highest score first
-    unique_tokens: train on at most this many distinct tokens of the source
-    epochs: or let the run's draws from the source repeat each of its windows this many
-            times (the source is cut to the tokens that takes)
-    loss_weight: the weight of this source's tokens in the training loss
-    """
-
-    order: Order = "random"
-    unique_tokens: PositiveInt | None = None
-    epochs: Annotated[float, Field(gt=0)] | None = None
-    loss_weight: Annotated[float, Field(ge=0)] = 1.0
-
-    @property
-    def scored(self) -> bool:
-        """Whether the source gives each document a score (what curricula order by)."""
-        return False
-
-    @property
-    def vocabulary(self) -> int:
-        """How many token ids the source's tokens may take."""
-        return BYTES
-
-    @property
-    def tokenizer_json(self) -> str | None:
-        """The tokenizers JSON file that encodes the source's text, None for bytes."""
-        return None
-
-    @property
-    def tokenization(self) -> str:
-        """What its token ids mean: BYTES_TOKENS, a tokenizer file, or TOKEN_IDS (the user's
-        token files, whose tokenizer is not known)."""
-        return self.tokenizer_json or BYTES_TOKENS
-
-    @model_validator(mode="after")
-    def _draws_fit_source(self) -> Draws:
-        if self.unique_tokens is not None and self.epochs is not None:
-            raise ValueError("give unique_tokens or epochs, not both")
-        if self.epochs is not None and self.order == "random":
-            raise ValueError("epochs need order: shuffled, ascending or descending "
-                             "(random windows are drawn independently, without epochs)")
-        if self.order in ("ascending", "descending") and not self.scored:
-            raise ValueError(f"order {self.order!r} sorts documents by score, and this "
-                             f"source has none (corrupted sources and text or huggingface "
-                             f"sources with a score_field do)")
-        return self
 
 
 class BuiltinSource(Draws):
@@ -90,7 +40,8 @@ class BuiltinSource(Draws):
 class MarkovSource(Draws):
     """A synthetic language: each symbol depends on the `context` symbols before it, with
     exactly `entropy` bits of uncertainty after every context, so the best possible loss is
-    known (entropy * ln 2 nats per token)."""
+    known (entropy * ln 2 nats per token). `tokens` is about how many train tokens it has,
+    in documents of `document` symbols."""
 
     kind: Literal["markov"]
     alphabet: Annotated[int, Field(ge=2, le=255)] = 64
@@ -121,7 +72,9 @@ class _Derived(Draws):
     @field_validator("base")
     @classmethod
     def _base_has_no_draws(cls, base: SourceConfig) -> SourceConfig:
-        given = sorted(set(base.model_fields_set) & set(Draws.model_fields))
+        # Defaults are fine: a job file spells every field out.
+        given = sorted(name for name, field in Draws.model_fields.items()
+                       if getattr(base, name) != field.default)
         if given:
             raise ValueError(f"{', '.join(given)} belong on the outer source: the base only "
                              "says what data it holds")
@@ -181,149 +134,6 @@ class CorruptedSource(_Derived):
         if self.rate[0] > self.rate[1]:
             raise ValueError(f"rate must be [low, high] with low <= high, found {list(self.rate)}")
         return self
-
-
-class _Pinned(Draws):
-    """A source of the user's data: text tokenised as bytes or with a `tokenizer` JSON
-    file, pinned to the data's contents by `fingerprint`."""
-
-    tokenizer: str | None = None
-    fingerprint: str | None = None
-
-    @field_validator("tokenizer")
-    @classmethod
-    def _tokenizer_loads(cls, path: str | None) -> str | None:
-        if path is not None:
-            user.tokenizer_vocab_size(path)
-        return path
-
-    @property
-    def tokenizer_json(self) -> str | None:
-        return self.tokenizer
-
-    @property
-    def vocabulary(self) -> int:
-        return BYTES if self.tokenizer is None else user.tokenizer_vocab_size(self.tokenizer)
-
-    def _current_fingerprint(self) -> str:
-        raise NotImplementedError
-
-    @model_validator(mode="after")
-    def _fingerprint_matches(self) -> _Pinned:
-        current = self._current_fingerprint()
-        if self.fingerprint is None:
-            # Not a field the spec sets: kept out of `model_fields_set`, so a sweep that
-            # changes the data fingerprints the new data.
-            object.__setattr__(self, "fingerprint", current)
-        elif self.fingerprint != current:
-            raise ValueError(f"the data changed since this run was planned (fingerprint "
-                             f"{self.fingerprint}, now {current}); compile the spec again")
-        return self
-
-
-class _Files(_Pinned):
-    path: str
-
-    @field_validator("path")
-    @classmethod
-    def _path_names_files(cls, path: str) -> str:
-        files.matching_files(path)
-        return path
-
-    def _current_fingerprint(self) -> str:
-        return files.fingerprint(self.path, self.tokenizer)
-
-
-class TokenFileSource(_Files):
-    """Token ids the user has already made: flat `.bin` files of `dtype` (as nanoGPT writes
-    them) or one-dimensional `.npy` arrays. Validation is `val_path` when given, else the
-    last `val_fraction` of each split's tokens. `tokenizer`, when given, decodes samples and
-    measures bits per byte."""
-
-    kind: Literal["tokens"]
-    val_path: str | None = None
-    dtype: Literal["uint16", "uint32"] = "uint16"
-    vocab_size: PositiveInt
-
-    @field_validator("val_path")
-    @classmethod
-    def _val_path_names_files(cls, path: str | None) -> str | None:
-        if path is not None:
-            files.matching_files(path)
-        return path
-
-    @model_validator(mode="after")
-    def _files_hold_tokens(self) -> TokenFileSource:
-        for pattern in filter(None, (self.path, self.val_path)):
-            for path in files.matching_files(pattern):
-                user.check_token_file(path, self.dtype)
-        if self.tokenizer is not None and user.tokenizer_vocab_size(self.tokenizer) > \
-                self.vocab_size:
-            raise ValueError(f"the tokenizer has {user.tokenizer_vocab_size(self.tokenizer)} "
-                             f"ids, more than vocab_size {self.vocab_size}")
-        return self
-
-    @property
-    def vocabulary(self) -> int:
-        return self.vocab_size
-
-    @property
-    def tokenization(self) -> str:
-        return self.tokenizer or TOKEN_IDS
-
-    def _current_fingerprint(self) -> str:
-        return files.fingerprint(self.path, self.val_path, self.tokenizer)
-
-
-class TextSource(_Files):
-    """Text files, tokenised as bytes or with `tokenizer`. A `.jsonl` file holds one
-    document per line, its text under `text_field` and, optionally, a score under
-    `score_field`; other files are split into documents by `documents`."""
-
-    kind: Literal["text"]
-    documents: Literal["file", "paragraph", "line"] = "file"
-    text_field: str = "text"
-    score_field: str | None = None
-
-    @property
-    def scored(self) -> bool:
-        return self.score_field is not None
-
-    @model_validator(mode="after")
-    def _scores_need_jsonl(self) -> TextSource:
-        if self.score_field is not None and not all(
-                p.suffix == ".jsonl" for p in files.matching_files(self.path)):
-            raise ValueError("score_field reads .jsonl files; every file of path must be one")
-        return self
-
-
-class HuggingFaceSource(_Pinned):
-    """A Hugging Face dataset already in the local cache (or saved with `save_to_disk`):
-    nothing is downloaded. Validation is `val_split` when given, else documents of `split`
-    held out by hash like every other source."""
-
-    kind: Literal["huggingface"]
-    dataset: str
-    subset: str | None = None
-    split: str = "train"
-    val_split: str | None = None
-    text_field: str = "text"
-    score_field: str | None = None
-
-    @property
-    def scored(self) -> bool:
-        return self.score_field is not None
-
-    @field_validator("dataset")
-    @classmethod
-    def _dataset_is_local(cls, dataset: str) -> str:
-        user.check_datasets_installed()
-        return dataset
-
-    def _current_fingerprint(self) -> str:
-        tokenizer = files.fingerprint(self.tokenizer) if self.tokenizer else ""
-        return user.dataset_fingerprint(self.dataset, self.subset, self.split,
-                                        self.val_split) + tokenizer
 
 
 SourceConfig = Annotated[

@@ -11,7 +11,6 @@ import hashlib
 import json
 import math
 import sys
-from collections.abc import Iterable
 
 import numpy as np
 
@@ -71,21 +70,18 @@ def _build(source: SourceConfig, val_fraction: float) -> Built:
     return _dataset(source, val_fraction)
 
 
-def _bytes(documents: list[tuple[str, np.ndarray]], val_fraction: float,
-           scores: list[float] | None = None) -> Built:
+def _bytes(documents: list[tuple[str, np.ndarray]], val_fraction: float) -> Built:
     splits = {}
-    for name, (docs, doc_scores) in assign_splits(documents, val_fraction, scores).items():
+    for name, docs in assign_splits(documents, val_fraction).items():
         tokens, starts = join_documents(docs, NUL, np.uint8)
-        splits[name] = Split(tokens, starts, _scores(doc_scores, scores), len(tokens))
+        splits[name] = Split(tokens, starts, text_bytes=len(tokens))
     return Built(splits, vocab_size=256, separator=NUL)
 
 
 def _text(documents: list[user.TextDocument], tokenizer: str | None, val_fraction: float,
           val_documents: list[user.TextDocument] | None = None) -> Built:
     if val_documents is None:
-        named = [(document[0], document) for document in documents]
-        by_split = {split: docs for split, (docs, _) in
-                    assign_splits(named, val_fraction).items()}
+        by_split = assign_splits([(doc[0], doc) for doc in documents], val_fraction)
     else:
         by_split = {"train": documents, "val": val_documents}
     splits = {split: _encode(docs, tokenizer) for split, docs in by_split.items()}
@@ -173,7 +169,9 @@ def _token_files(source: TokenFileSource, val_fraction: float) -> Built:
         if len(tokens) and int(tokens.max()) >= source.vocab_size:
             raise ValueError(f"{source.path}: token id {int(tokens.max())} is not below "
                              f"vocab_size {source.vocab_size}")
-        text_bytes = _decoded_bytes(tokens, source.tokenizer) if source.tokenizer else 0
+        # Bits per byte are measured on validation only: decode no more than that.
+        measured = source.tokenizer is not None and name == "val"
+        text_bytes = _decoded_bytes(tokens, source.tokenizer) if measured else 0
         splits[name] = Split(tokens, starts, None, text_bytes)
     return Built(splits, source.vocab_size, None, source.tokenizer)
 
@@ -185,7 +183,3 @@ def _decoded_bytes(tokens: np.ndarray, tokenizer: str, chunk: int = 1 << 20) -> 
 
 def _token_dtype(vocab_size: int) -> type[np.unsignedinteger]:
     return np.uint16 if vocab_size <= 1 << 16 else np.uint32
-
-
-def _scores(doc_scores: Iterable[float | None], scores: object) -> np.ndarray | None:
-    return None if scores is None else np.array(list(doc_scores), dtype=np.float32)

@@ -24,11 +24,12 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 
 SplitName = Literal["train", "val"]
+T = TypeVar("T")
 SPLITS: tuple[SplitName, ...] = ("train", "val")
 
 
@@ -154,19 +155,15 @@ def _load(location: Path) -> Prepared:
                     tokenizer=meta["tokenizer"], location=location)
 
 
-def assign_splits(documents: list[tuple[str, np.ndarray]], val_fraction: float,
-                  scores: list[float] | None = None) -> dict[SplitName, tuple[list, list]]:
-    """Each split's documents and scores. A document goes to validation when a hash of its
-    name falls below `val_fraction`, so the split does not depend on listing order; each
-    split is stored in the order of that hash, so any prefix of it is a random sample."""
-    ranked = sorted(range(len(documents)), key=lambda i: _unit_hash(documents[i][0]))
-    result: dict[SplitName, tuple[list, list]] = {"train": ([], []), "val": ([], [])}
-    for i in ranked:
-        docs, doc_scores = result["val" if is_validation(documents[i][0], val_fraction)
-                                  else "train"]
-        docs.append(documents[i][1])
-        doc_scores.append(scores[i] if scores is not None else None)
-    return result
+def assign_splits(documents: list[tuple[str, T]], val_fraction: float
+                  ) -> dict[SplitName, list[T]]:
+    """Each split's documents. A document goes to validation when a hash of its name falls
+    below `val_fraction`, so the split does not depend on listing order; each split is kept
+    in the order of that hash, so any prefix of it is a random sample of its documents."""
+    splits: dict[SplitName, list[T]] = {"train": [], "val": []}
+    for name, document in sorted(documents, key=lambda item: _unit_hash(item[0])):
+        splits["val" if is_validation(name, val_fraction) else "train"].append(document)
+    return splits
 
 
 def is_validation(name: str, val_fraction: float) -> bool:

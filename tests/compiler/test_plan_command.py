@@ -79,3 +79,11 @@ def test_the_parameter_count_is_the_models_without_embeddings(model):
     roles = gpt.roles()
     counted = sum(p.numel() for name, p in gpt.named_parameters() if roles[name] != "embedding")
     assert run_cost(config).params == counted
+
+
+@pytest.mark.parametrize("command", ["compile", "plan", "validate", "schema"])
+def test_each_command_of_the_spec_language_has_help(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: claimlab {command}")

@@ -40,6 +40,11 @@ def test_scalars_read_the_json_way():
                     "quoted": "1e-3"}
 
 
+def test_only_true_and_false_are_booleans():
+    data = load_yaml("a: true\nb: False\nc: yes\nd: off\ne: On\nf: n\n", "spec.yaml").data
+    assert data == {"a": True, "b": False, "c": "yes", "d": "off", "e": "On", "f": "n"}
+
+
 def test_keys_stay_the_names_they_look_like():
     data = load_yaml("1: a\non: b\nnull: c\n", "spec.yaml").data
     assert data == {"1": "a", "on": "b", "null": "c"}

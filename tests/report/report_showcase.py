@@ -116,7 +116,7 @@ def _schedule_run(config) -> Completed:
     noise = 1 + 0.002 * (config.seed - 1)
     s1 = s2 = m = 0.0
     losses = []
-    for before, lr in zip([lrs[0], *lrs[:-1]], lrs):
+    for before, lr in zip([lrs[0], *lrs[:-1]], lrs, strict=True):
         m = 0.9 * m + (before - lr)
         s1, s2 = s1 + lr, s2 + m
         losses.append((2.0 * width + 0.3 * s1 ** -0.5 - 5.0 * s2) * noise)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from compiler.plan import Plan, PlannedRun
 from compiler.spec import Spec
 from report.checks import run_check
@@ -151,6 +153,14 @@ def _falling_curve(run: PlannedRun, outcome: Outcome) -> list[dict[str, float]]:
             record["val_loss"] = final + 2.5 / (1 + step)
         curve.append(record)
     return curve
+
+
+def write_source(root: Path, spec: Spec) -> Path:
+    """The spec as a YAML file under root/specs/, named after it."""
+    path = root / "specs" / f"{spec.name}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(spec.model_dump(mode="json", exclude_unset=True)))
+    return path
 
 
 def make_experiment(root: Path, spec: Spec | None = None,

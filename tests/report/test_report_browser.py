@@ -5,6 +5,7 @@ serves the same site."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -12,11 +13,11 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from report_showcase import REPO, showcase
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -77,11 +78,9 @@ def open_page(browser: webdriver.Chrome, url: str) -> dict[str, int]:
     browser.get(url)
     WebDriverWait(browser, 20).until(
         lambda b: b.execute_script("return document.readyState") == "complete")
-    try:
+    with contextlib.suppress(TimeoutException):     # the caller's assertions say what is missing
         WebDriverWait(browser, 20).until(
             lambda b: (lambda s: s["figures"] == s["drawn"])(b.execute_script(DRAWN)))
-    except Exception:
-        pass                            # the assertions below say what is missing
     return browser.execute_script(DRAWN)
 
 

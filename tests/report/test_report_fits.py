@@ -85,7 +85,7 @@ def annealing_curve(kind: str, *, c: float = 5.0) -> list[float]:
     """The annealing law's loss at each step: 2 + 0.5 * S1^-0.5 - c * S2 (lr peak 1e-3)."""
     lrs = [1e-3 * SCHEDULES[kind](s) for s in range(1, STEPS + 1)]
     s1, s2, m, losses = 0.0, 0.0, 0.0, []
-    for before, lr in zip([lrs[0], *lrs[:-1]], lrs):
+    for before, lr in zip([lrs[0], *lrs[:-1]], lrs, strict=True):
         m = 0.999 * m + (before - lr)
         s1, s2 = s1 + lr, s2 + m
         losses.append(2 + 0.5 * s1 ** -0.5 - c * s2)

@@ -7,8 +7,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import pytest
-import yaml
-from report_synthetic import LRS, WIDTHS, make_experiment, mup_claim, transfer_spec
+from report_synthetic import LRS, WIDTHS, make_experiment, mup_claim, transfer_spec, write_source
 
 from report.errors import ReportError
 from report.site import build_report
@@ -29,13 +28,6 @@ TRANSFER = transfer_spec(paper={"title": "Tensor <script>Programs</script> V",
 SHORT = transfer_spec(name="mup-transfer-short",
                       grid={"model.width": WIDTHS, "optimizer.lr": LRS[:5],
                             "parametrization.kind": ["mup"]})
-
-
-def write_source(root: Path, spec) -> Path:
-    path = root / "specs" / f"{spec.name}.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(spec.model_dump(mode="json", exclude_defaults=True)))
-    return path
 
 
 def entries(root: Path, *specs):
@@ -83,6 +75,37 @@ def test_index_lists_every_claim_with_its_verdict_and_conclusion(built):
         verdict = outcome.result.verdict
         assert f'claimlab-verdict--{verdict.replace(" ", "-")}">{verdict}<' in row
         assert outcome.result.summary[:40] in html.unescape(row)
+
+
+def test_index_has_a_section_per_paper(built):
+    index = read(built.index)
+    headings = [text_of(h).strip("¶ ") for h in re.findall(r"<h2[^>]*>(.*?)</h2>", index, re.S)]
+    assert headings == ["Tensor <script>Programs</script> V", "Tensor Programs V"]
+    assert 'href="papers/tensor-programs-v.html"' in index
+    assert "3 claims from 2 papers: 1 supported, 1 not supported, 1 inconclusive." in \
+        text_of(index)
+
+
+def test_paper_page_lists_its_claims_and_the_specs_that_check_them(built):
+    page = read(built.site_dir / "papers" / "tensor-script-programs-script-v.html")
+    assert "<h1" in page and "Tensor &lt;script&gt;Programs&lt;/script&gt; V" in page
+    assert 'href="https://arxiv.org/abs/2203.03466"' in page
+    assert 'href="../specs/mup-transfer.html"' in page
+    rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)[1:]
+    assert len(rows) == 2
+    assert 'href="../claims/mup-transfer/lr-moves-under-sp.html"' in rows[1]
+    assert "Under SP the best LR moves." in rows[1] and "claimlab-verdict--not-supported" \
+        in rows[1]
+
+
+def test_claim_page_links_its_paper_its_check_and_its_spec_file(built):
+    page = claim_page(built, "lr-moves-under-sp")
+    assert 'href="../../papers/tensor-script-programs-script-v.html"' in page
+    assert 'href="../../checks.html#argmin_stable"' in page
+    assert 'id="argmin_stable"' in read(built.site_dir / "checks.html")
+    assert 'href="../../specs/mup-transfer.yaml"' in page
+    served = built.site_dir / "specs" / "mup-transfer.yaml"
+    assert read(served) == read(built.site_dir.parent / "specs" / "mup-transfer.yaml")
 
 
 def test_claim_page_embeds_its_figures_as_json(built):
@@ -183,6 +206,23 @@ def test_a_broken_link_fails_the_strict_build_with_the_reason(tmp_path):
     config.write_text(f"INHERIT: {REPO / 'report/templates/mkdocs.yml'}\ndocs_dir: docs\n")
     with pytest.raises(ReportError, match="nowhere.md"):
         build_report(specs, results, tmp_path / "site", config_file=config)
+
+
+def test_a_failed_build_leaves_the_site_built_before(tmp_path):
+    specs, results = entries(tmp_path, SHORT)
+    site = tmp_path / "site"
+    built = build_report(specs, results, site, config_file=REPO / "mkdocs.yml")
+    before = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "notes.md").write_text("# Notes\n\nSee [there](nowhere.md).\n")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text(f"INHERIT: {REPO / 'report/templates/mkdocs.yml'}\ndocs_dir: docs\n")
+    with pytest.raises(ReportError):
+        build_report(specs, results, site, config_file=config)
+    assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
+    assert built.index.is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["docs", "mkdocs.yml", "results",
+                                                          "site", "specs"]
 
 
 def test_duplicate_spec_names_are_an_error(tmp_path):

@@ -150,3 +150,21 @@ def test_a_job_whose_files_changed_after_compiling_does_not_load(in_tmp):
     notes.write_text("version two\n" * 50)
     with pytest.raises(ValidationError, match="the data changed since this run was planned"):
         load_job(str(job))
+
+
+def test_every_kind_of_source_survives_the_job_file(in_tmp):
+    np.arange(100, dtype=np.uint16).tofile(in_tmp / "ids.bin")
+    (in_tmp / "notes.txt").write_text("some notes\n" * 20)
+    prose = {"kind": "builtin", "name": "stdlib-prose"}
+    for sources in ({"c": {"kind": "corrupted", "base": prose, "order": "ascending"},
+                     "s": {"kind": "shifted", "base": {"kind": "shifted", "base": prose}},
+                     "m": {**markov(), "order": "shuffled", "epochs": 2},
+                     "t": {"kind": "text", "path": "notes.txt", "loss_weight": 0.5}},
+                    {"i": {"kind": "tokens", "path": "ids.bin", "vocab_size": 100}}):
+        config = RunConfig.model_validate({"data": {"sources": sources},
+                                           "model": {"vocab": 256 if "c" in sources else 100}})
+        job = in_tmp / "job.json"
+        job.write_text(config.model_dump_json())
+        assert load_job(str(job)) == config
+    with pytest.raises(ValidationError, match="order belong on the outer source"):
+        data(sources={"s": {"kind": "shifted", "base": {**prose, "order": "shuffled"}}})

@@ -174,3 +174,21 @@ def test_validation_batches_are_fixed_held_out_and_cover_every_source():
 def test_a_window_longer_than_a_source_is_a_clear_error():
     with pytest.raises(ValueError, match="'a' has 500 train tokens, fewer than one window"):
         sampler(seq_len=600, sources={"a": {**markov(0), "unique_tokens": 500}})
+
+
+def test_a_run_started_from_another_counts_on_and_draws_fresh_windows():
+    sources = {"a": markov(0), "b": markov(1)}
+    parent = sampler(steps=100, batch_size=8, sources=sources, mix={"a": 1.0})
+    child = Sampler(DataConfig.model_validate({
+        "sources": sources, "batch_size": 8,
+        "phases": {"replay": {"mix": {"b": 0.75, "a": 0.25}},
+                   "only-b": {"start": 0.5, "mix": {"b": 1.0}}}}), 50, 16, first_step=100)
+    # Its phases start over with it, like its schedule.
+    assert (child.rows(0, 124).sources == 1).sum() == 6
+    assert (child.rows(0, 125).sources == 1).all()
+    with pytest.raises(ValueError, match="step 99 is outside the run's steps 100 to 149"):
+        child.rows(0, 99)
+    parent_draws = {int(d) for step in range(100) for d in parent.rows(0, step).draws}
+    child_draws = {int(d) for step in range(100, 150) for d, s in
+                   zip(child.rows(0, step).draws, child.rows(0, step).sources) if s == 0}
+    assert child_draws and not parent_draws & child_draws

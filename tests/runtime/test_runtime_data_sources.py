@@ -38,6 +38,7 @@ def test_stdlib_code_is_library_source_without_tests_or_third_party_code():
                 or "/tests/" in n]
 
 
+@pytest.mark.slow
 def test_stdlib_prose_is_reference_topics_and_docstrings():
     prepared = prepare(BuiltinSource(name="stdlib-prose"), 0.05)
     text = text_of(prepared.train.tokens) + text_of(prepared.val.tokens)

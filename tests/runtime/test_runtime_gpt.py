@@ -52,3 +52,19 @@ def test_weights_are_drawn_from_the_table():
 def test_same_seed_same_weights():
     assert torch.equal(build("sp", seed=3)(tokens()), build("sp", seed=3)(tokens()))
     assert not torch.equal(build("sp", seed=3)(tokens()), build("sp", seed=4)(tokens()))
+
+
+def test_each_module_multiplies_by_its_parameters_forward_multiplier():
+    model = build("minicpm", MODEL.model_copy(update={"width": 128, "depth": 4}))
+    modules = dict(model.named_modules())
+    for rule in model.param_rules:
+        assert modules[rule.name.rsplit(".", 1)[0]].mult == rule.forward_mult
+    assert model.blocks[0].attn.proj.mult == pytest.approx(0.7)  # 1.4 / sqrt(4)
+
+
+def test_explicit_attention_weights_are_the_kernels():
+    model = build("mup", MODEL.model_copy(update={"width": 128}))
+    attn, x = model.blocks[0].attn, torch.randn(2, MODEL.seq_len, 128)
+    _, _, v = attn.heads(x)
+    by_hand = (attn.probabilities(x) @ v).transpose(1, 2).flatten(2)
+    assert torch.allclose(attn.proj(by_hand), attn(x), atol=1e-5)

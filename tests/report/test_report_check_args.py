@@ -1,0 +1,89 @@
+"""The checks' typed arguments (compiler/checks.py): mistakes are located in the spec file,
+and the reference page the site shows is written from the same models."""
+
+import textwrap
+import typing
+
+import pytest
+from pydantic import TypeAdapter
+
+from compiler import SpecError, compile_spec
+from compiler.checks import CheckConfig
+from report.reference import check_models, render_reference
+
+HEAD = """\
+name: demo
+sweep:
+  grid: {model.width: [32, 64]}
+claims:
+  - id: a
+    statement: s
+"""
+
+CASES = {
+    "interval upside down": (
+        "check: {kind: slope, metric: final.act_rms/*, against: model.width, within: [0.5, 0.1]}",
+        "FILE:7:81: claims[0].check.within: expected [low, high] with low <= high, "
+        "found [0.5, 0.1]"),
+    "arms that are the same runs": (
+        "check: {kind: ordering, metric: final.val_loss, lower: {seed: 1}, higher: {seed: 1}}",
+        "FILE:7:12: claims[0].check: lower and higher must select different runs, both are "
+        "{'seed': 1}"),
+    "a final metric where a curve is wanted": (
+        "check: {kind: crossing, metric: final.val_loss, a: {seed: 0}, b: {seed: 1}}",
+        "FILE:7:37: claims[0].check.metric: expected a metric logged at each step like "
+        "'val_loss' (a curve, without 'final.'), found 'final.val_loss'"),
+    "a misspelt axis": (
+        "check: {kind: power_law_fit, metric: final.val_loss, against: model.widht, "
+        "exponent: [-1, 0]}",
+        "FILE:7:67: claims[0].check.against: unknown config path 'model.widht' (did you mean "
+        "'model.width'?)"),
+    "an unknown direction": (
+        "check: {kind: monotone, metric: final.val_loss, along: model.width, direction: down}",
+        "FILE:7:84: claims[0].check.direction: expected one of 'increasing', 'decreasing', "
+        "found 'down'"),
+    "an unknown law": (
+        "check: {kind: curve_fit_predict, law: chinchilla, fit: {seed: 0}, predict: {seed: 1}, "
+        "tolerance: 0.1}",
+        "FILE:7:43: claims[0].check.law: expected one of 'annealing', 'power', "
+        "found 'chinchilla'"),
+    "a prefix with over": (
+        "check: {kind: slope, metric: final.loss*, against: model.width, within: [0, 1], "
+        "over: optimizer.lr}",
+        "FILE:7:12: claims[0].check: with `over`, metric must name one final metric, not a "
+        "prefix"),
+    "a negative tolerance": (
+        "check: {kind: matches, metric: final.val_loss, a: {seed: 0}, b: {seed: 1}, "
+        "tolerance: -1}",
+        "FILE:7:91: claims[0].check.tolerance: must be > 0, found -1"),
+}
+
+
+@pytest.mark.parametrize("check, expected", CASES.values(), ids=CASES.keys())
+def test_a_bad_argument_is_reported_where_it_is_written(tmp_path, check, expected):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(HEAD + textwrap.indent(check, "    ") + "\n")
+    with pytest.raises(SpecError) as error:
+        compile_spec(spec)
+    assert str(error.value) == expected.replace("FILE", str(spec))
+
+
+def test_every_kind_has_an_example_that_validates():
+    kinds = [model.model_fields["kind"].default for model in check_models()]
+    assert kinds == ["argmin_stable", "ordering", "matches", "slope", "power_law_fit",
+                     "curve_fit_predict", "crossing", "monotone"]
+    adapter = TypeAdapter(CheckConfig)
+    for model in check_models():
+        assert type(adapter.validate_python(model.EXAMPLE)) is model
+
+
+def test_the_reference_gives_each_kind_its_rule_example_and_arguments():
+    page = render_reference()
+    for model in check_models():
+        kind = model.model_fields["kind"].default
+        section = page.split(f"\n## {kind}\n", 1)[1].split("\n## ", 1)[0]
+        assert " ".join(typing.cast(str, model.__doc__).split())[:60] in section
+        assert f"kind: {kind}" in section
+        for name in model.model_fields:
+            if name != "kind":
+                assert f"| `{name}` |" in section
