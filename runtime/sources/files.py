@@ -58,9 +58,9 @@ def named_files(pattern: str) -> list[tuple[str, Path]]:
 
 def fingerprint(*patterns: str | None) -> str:
     """One digest over the contents of every file the patterns name (None is skipped)."""
-    digests = [[os.path.basename(f), file_digest(f)]
+    digests = [[name, file_digest(path)]
                for pattern in patterns if pattern is not None
-               for f in matching_files(pattern)]
+               for name, path in named_files(pattern)]
     text = json.dumps(digests, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
