@@ -46,10 +46,10 @@ def _claim_lines(source: str, claim_id: str) -> tuple[int, int] | None:
     for item in claims.value:
         found = _value(item, "id")
         if isinstance(found, yaml.ScalarNode) and found.value == claim_id:
-            end = item.end_mark
-            # A block ends at the start of the next line: that line is not the claim's.
-            last = end.line if end.column == 0 else end.line + 1
-            return item.start_mark.line + 1, max(last, item.start_mark.line + 1)
+            # A block item ends where the next one starts: its last line is the last one
+            # with text before that.
+            last = source[:item.end_mark.index].rstrip().count("\n") + 1
+            return item.start_mark.line + 1, last
     return None
 
 

@@ -38,7 +38,8 @@ def coord_figure(columns: list[str], widths: dict[float, tuple[str, ...]], curve
                 legendgroup=column, showlegend=col == 1, line_color=palette[column],
                 hovertemplate=f"{x_title}=%{{x:.3g}}: %{{y:.3g}}<extra>{column}</extra>",
             ), row=1, col=col)
-    fig.update_xaxes(type="log", exponentformat="power", title_text=x_title)
+    # Narrow panels: a tick at each width measured, and no others.
+    fig.update_xaxes(type="log", tickvals=sorted(widths), title_text=x_title)
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
 

@@ -54,7 +54,8 @@ def curves_figure(groups: list[CurveGroup], curves: Curves, column: str) -> go.F
     if drawn_lr:
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="lr (right axis)",
                                  line={"color": KEY_COLOR, "dash": "dot"}))
-        fig.update_yaxes(title_text="lr", secondary_y=True, col=len(panels), showgrid=False)
+        fig.update_yaxes(title_text="lr", secondary_y=True, col=len(panels), showgrid=False,
+                         tickformat=".2g")
     fig.update_xaxes(title_text="step")
     fig.update_yaxes(title_text=column, secondary_y=False, col=1)
     return fig
@@ -96,7 +97,7 @@ def _mean_and_band(stats: pd.DataFrame, name: str, color: str,
             x=np.concatenate([x, x[::-1]]),
             y=compact(np.concatenate([stats.high.to_numpy()[band],
                                       stats.low.to_numpy()[band][::-1]])),
-            fill="toself", fillcolor=translucent(color), line={"width": 0},
+            mode="lines", fill="toself", fillcolor=translucent(color), line={"width": 0},
             legendgroup=name, showlegend=False, hoverinfo="skip", name=f"{name} seeds"))
     seeds = int(stats.n.max())
     traces.append(go.Scatter(
