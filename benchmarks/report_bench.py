@@ -7,7 +7,7 @@ timed in the same run.
 
     python benchmarks/report_bench.py [--runs-dir DIR]
 
-The synthetic results (about 1 GB of JSON lines) are written to a temporary directory, or
+The synthetic results (about 250 MB of JSON lines) are written to a temporary directory, or
 to DIR and reused when DIR already holds them.
 """
 

@@ -5,6 +5,7 @@
     claimlab report [SPEC ...] [--serve]          evaluate claims, build the site (and serve it)
     claimlab data SPEC [--run ID] [--json]        show what a run will train on
     claimlab params SPEC [--run ID] [--json]      show each parameter's init, lr, decay, multiplier
+    claimlab coord-check SPEC [--run ID]          activation size against width, per role
     claimlab plan SPEC [--diff REV]               show runs, status and cost, or a plan diff
     claimlab validate [SPEC ...]                  check specs and their profiles
     claimlab schema [-o FILE]                     write the JSON Schema of specs
@@ -16,7 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from cli import commands, data, params, plan, report, schema, validate
+from cli import commands, coord_check, data, params, plan, report, schema, validate
 from cli.problems import UserError
 from cli.spec_options import add_resource_options, add_spec_options
 
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     data.add_parser(sub)
     params.add_parser(sub)
+    coord_check.add_parser(sub)
     plan.add_parser(sub, DEFAULT_RESULTS)
     validate.add_parser(sub)
     schema.add_parser(sub)

@@ -8,62 +8,13 @@ description is that field's line there: write them for the spec's author.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from compiler.check_fields import (WHERE_DESCRIPTION, Arm, CurveMetric, FinalMetric,
+                                   FinalMetricPattern, Interval, Sigmas, Where)
 from compiler.config_paths import ConfigPath
-
-_METRIC_NAME = r"[A-Za-z_][A-Za-z0-9_./-]*"
-_FINAL_METRIC = re.compile(rf"final\.{_METRIC_NAME}")
-_FINAL_METRIC_PATTERN = re.compile(rf"final\.{_METRIC_NAME}\*?")
-_CURVE_METRIC = re.compile(_METRIC_NAME)
-
-
-def _final_metric(name: str) -> str:
-    if not _FINAL_METRIC.fullmatch(name):
-        raise ValueError(f"expected a final metric like 'final.val_loss', found {name!r}")
-    return name
-
-
-def _final_metric_pattern(name: str) -> str:
-    if not _FINAL_METRIC_PATTERN.fullmatch(name):
-        raise ValueError("expected a final metric like 'final.val_loss', or a prefix ending in "
-                         f"'*' like 'final.act_rms/*', found {name!r}")
-    return name
-
-
-def _curve_metric(name: str) -> str:
-    if name.startswith("final.") or not _CURVE_METRIC.fullmatch(name):
-        raise ValueError("expected a metric logged at each step like 'val_loss' (a curve, "
-                         f"without 'final.'), found {name!r}")
-    return name
-
-
-def _low_to_high(bounds: tuple[float, float]) -> tuple[float, float]:
-    if bounds[0] > bounds[1]:
-        raise ValueError(f"expected [low, high] with low <= high, found {list(bounds)}")
-    return bounds
-
-
-# A metric from a run's summary: `final.<name>`, e.g. final.val_loss.
-FinalMetric = Annotated[str, AfterValidator(_final_metric)]
-# One final metric, or every final metric that starts with a prefix: `final.act_rms/*`.
-FinalMetricPattern = Annotated[str, AfterValidator(_final_metric_pattern)]
-# A metric the runtime logs per step (metrics.jsonl), e.g. val_loss or val_loss/code.
-CurveMetric = Annotated[str, AfterValidator(_curve_metric)]
-# Config path -> value: the runs whose config has every one of these values.
-Where = dict[ConfigPath, Any]
-# The runs of one side of a comparison, by the config values that set it apart.
-Arm = Annotated[Where, Field(min_length=1)]
-Interval = Annotated[tuple[float, float], AfterValidator(_low_to_high)]
-
-# How many standard errors of the seed-to-seed noise a difference must clear to count.
-Sigmas = Annotated[float, Field(gt=0, description="how many standard errors of the "
-                                "seed-to-seed noise a difference must clear to count")]
-_WHERE = "config path -> value: only runs with these values are checked"
-
 
 class CheckArgs(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -103,7 +54,7 @@ class ArgminStable(CheckArgs):
         description="dotted config path of the axis minimised over, e.g. optimizer.lr")
     across: ConfigPath = Field(
         description="dotted config path the optimum must not move with, e.g. model.width")
-    where: Where = Field(default_factory=dict, description=_WHERE)
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
     tolerance: Annotated[float, Field(gt=0)] = Field(
         0.5, description="allowed spread of the optimum, in log10 units of `over`"
     )
@@ -136,7 +87,7 @@ class Ordering(_TwoArms):
     higher: Arm = Field(description="config path -> value: the runs they are compared with")
     margin: Annotated[float, Field(ge=0)] = Field(
         0.0, description="how far below, in the metric's units")
-    where: Where = Field(default_factory=dict, description=_WHERE)
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
     sigmas: Sigmas = 2.0
 
 
@@ -161,7 +112,7 @@ class Matches(_TwoArms):
         description="the largest gap that still matches, in the metric's units (or as a "
                     "fraction of `b` when `relative`)")
     relative: bool = Field(False, description="measure the tolerance as a fraction of `b`")
-    where: Where = Field(default_factory=dict, description=_WHERE)
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
     sigmas: Sigmas = 2.0
 
 
@@ -186,7 +137,7 @@ class Slope(CheckArgs):
     within: Interval = Field(description="[low, high]: the slopes that support the claim")
     over: ConfigPath | None = Field(
         None, description="fit the value of this config path that minimises `metric` instead")
-    where: Where = Field(default_factory=dict, description=_WHERE)
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
     sigmas: Sigmas = 2.0
 
     @model_validator(mode="after")
@@ -217,7 +168,7 @@ class PowerLawFit(CheckArgs):
     offset: bool = Field(False, description="fit an irreducible term E as well")
     confidence: Annotated[float, Field(gt=0.5, lt=1)] = Field(
         0.95, description="coverage of the exponent's confidence interval")
-    where: Where = Field(default_factory=dict, description=_WHERE)
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
 
 
 class CurveFitPredict(_TwoArms):
@@ -249,7 +200,7 @@ class CurveFitPredict(_TwoArms):
         0, description="fit and score only points at or after this step")
     decay_factor: Annotated[float, Field(ge=0, lt=1)] = Field(
         0.999, description="the momentum of the annealing term S2")
-    where: Where = Field(default_factory=dict, description=_WHERE)
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
 
 
 class Crossing(_TwoArms):
@@ -271,7 +222,7 @@ class Crossing(_TwoArms):
     b: Arm = Field(description="config path -> value: the other side")
     before: Annotated[int, Field(gt=0)] | None = Field(
         None, description="the step the curves must have crossed by")
-    where: Where = Field(default_factory=dict, description=_WHERE)
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
     sigmas: Sigmas = 2.0
 
 
@@ -291,7 +242,7 @@ class Monotone(CheckArgs):
     along: ConfigPath = Field(description="dotted config path of the axis, e.g. model.width")
     direction: Literal["increasing", "decreasing"] = Field(
         description="increasing or decreasing")
-    where: Where = Field(default_factory=dict, description=_WHERE)
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
     sigmas: Sigmas = 2.0
 
 

@@ -29,18 +29,8 @@ from compiler.spec import Spec
 from report.checks import run_check
 from report.errors import ReportError
 from report.mkdocs_site import BaseConfig, build_site, check_site_dir, replacing
-from report.pages import (
-    ClaimPage,
-    Paper,
-    claim_path,
-    group_by_paper,
-    render_claim,
-    render_index,
-    render_paper,
-    render_spec,
-    spec_path,
-    spec_source_path,
-)
+from report.pages import (ClaimPage, Paper, claim_path, group_by_paper, render_claim, render_index,
+                          render_paper, render_spec, spec_path, spec_source_path)
 from report.reference import render_reference
 from report.spec_source import claim_excerpt
 from report.table import Curves, runs_table

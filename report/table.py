@@ -53,19 +53,25 @@ def _columns(rows: list[dict[str, Any]]) -> list[str]:
     return config_columns + finals + list(SUMMARY_COLUMNS)
 
 
+def named_by(metric: str, name: str) -> bool:
+    """Whether `metric` (`final.val_loss`, or a prefix ending in '*' such as
+    `final.act_rms/*`) names the final metric `name` (`final.act_rms/hidden`)."""
+    if metric.endswith("*"):
+        return name.startswith(metric[:-1])
+    return name == metric
+
+
 def with_last_logged(table: pd.DataFrame, curves: Curves, metric: str) -> pd.DataFrame:
     """`table` with `final.<name>` columns for metrics its summaries lack but its completed
     runs logged (per-role activation scales are logged, not summarised): each run's last
-    logged value. `metric` is a final metric or a prefix ending in '*'; the table is
-    returned as it is when it already has what `metric` names."""
-    prefix = metric.removeprefix("final.")
-    matches = (lambda name: name.startswith(prefix[:-1])) if prefix.endswith("*") \
-        else (lambda name: name == prefix)
-    if any(matches(c.removeprefix("final.")) for c in table if c.startswith("final.")):
+    logged value. `metric` is as in named_by(); the table is returned as it is when it
+    already has a column `metric` names, and otherwise every completed run's curve is read."""
+    if any(named_by(metric, column) for column in table):
         return table
     completed = table[table.status == "completed"].id
     last = {run: curves[run].ffill().iloc[-1] for run in completed if len(curves[run])}
-    names = sorted({name for values in last.values() for name in values.index if matches(name)})
+    names = sorted({name for values in last.values() for name in values.index
+                    if named_by(metric, f"final.{name}")})
     if not names:
         return table
     logged = pd.DataFrame({f"final.{name}": {run: values.get(name) for run, values in last.items()}

@@ -28,6 +28,9 @@ class World:
         return self.size > 1
 
 
+SINGLE_PROCESS = World()
+
+
 def from_environment() -> World:
     """The world torchrun describes in RANK, WORLD_SIZE and LOCAL_RANK (one process without)."""
     return World(rank=int(os.environ.get("RANK", "0")),

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from runtime.ddp import World, all_sum
+from runtime.ddp import SINGLE_PROCESS, World, all_sum
 from runtime.device import Device
 
 Batch = tuple[Tensor, Tensor]
@@ -28,7 +28,7 @@ def loss_fn(logits: Tensor, targets: Tensor, row_weights: Tensor | None = None) 
 
 @torch.inference_mode()
 def evaluate(model: nn.Module, val: Mapping[str, Sequence[Batch]], device: Device,
-             world: World = World(),
+             world: World = SINGLE_PROCESS,
              bytes_per_token: Mapping[str, float] | None = None) -> dict[str, float]:
     """`val_loss/<source>` for each source and their unweighted mean as `val_loss`, so runs
     with different mixes are scored alike; `val_bpb/<source>` (bits per UTF-8 byte) for the

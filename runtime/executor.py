@@ -15,11 +15,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 from runtime.job_graph import JobGraph
 from runtime.results import read_summary, run_dir, write_json_atomic

@@ -9,7 +9,7 @@ import json
 import math
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 
 class MetricsLog:
@@ -36,7 +36,7 @@ class MetricsLog:
     def close(self) -> None:
         self._file.close()
 
-    def __enter__(self) -> MetricsLog:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -56,7 +56,7 @@ class NullLog:
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> NullLog:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -21,6 +21,7 @@ from 0; the two agree when the floor is 0.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -171,7 +172,7 @@ def _cycles(cfg, n: _Lengths, peak: float) -> list[PhaseConfig]:
     warmup = n.steps(cfg.warmup)
     bounds = [_round(c * n.total / cfg.cycles) for c in range(cfg.cycles + 1)]
     out = []
-    for c, (first, end) in enumerate(zip(bounds, bounds[1:])):
+    for c, (first, end) in enumerate(itertools.pairwise(bounds)):
         decay = _fit(f"cycle {c + 1}'s warmup", warmup, end - first)
         out += [_ramp(warmup, cfg.peak_decay ** c, start=0.0 if c == 0 else None),
                 _ramp(decay, cfg.floor, cfg.decay_shape)]

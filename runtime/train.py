@@ -62,7 +62,7 @@ def train(
         ddp.start(world, chosen.device)
         fit(config, out_dir, chosen, world, progress, on_eval, stop)
         summary["status"] = "completed" if progress.diverged_at is None else "diverged"
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure of the run ends up in its summary
         chosen = None
         summary.update(status="failed", error=f"{type(exc).__name__}: {exc}",
                        traceback=traceback.format_exc())

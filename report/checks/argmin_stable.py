@@ -20,19 +20,8 @@ from report.checks.optima import Optimum, optima, sweep_points
 from report.figures.curves import CurveGroup, curves_figure, sources_figure
 from report.figures.style import label
 from report.figures.sweep import Panel, sweep_figure
-from report.selection import (
-    Counts,
-    conditions,
-    fmt,
-    matching,
-    other_slices,
-    require_columns,
-    require_metric,
-    require_positive,
-    select,
-    sentence,
-    short,
-)
+from report.selection import (Counts, conditions, fmt, matching, other_slices, require_columns,
+                              require_metric, require_positive, select, sentence, short)
 from report.table import Curves
 from report.verdict import CheckResult, Number, Verdict
 

@@ -20,17 +20,8 @@ from report.checks.decide import Decision, decide, verdict_of
 from report.errors import ReportError
 from report.figures.fit import FitCurve, fit_figure
 from report.laws import PARAMETERS, FittedLaw, Schedule, fit_law
-from report.selection import (
-    Counts,
-    by_config,
-    conditions,
-    matching,
-    naming,
-    require_columns,
-    select,
-    sentence,
-    varying,
-)
+from report.selection import (Counts, by_config, conditions, matching, naming, require_columns,
+                              select, sentence, varying)
 from report.table import Curves
 from report.verdict import CheckResult, Number
 

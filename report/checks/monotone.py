@@ -16,17 +16,8 @@ from report.figures.curves import CurveGroup, curves_figure, sources_figure
 from report.figures.style import label
 from report.figures.sweep import Panel, sweep_figure
 from report.points import difference_error, points, pooled_std
-from report.selection import (
-    Counts,
-    conditions,
-    naming,
-    require_columns,
-    require_metric,
-    select,
-    sentence,
-    short,
-    varying,
-)
+from report.selection import (Counts, conditions, naming, require_columns, require_metric, select,
+                              sentence, short, varying)
 from report.table import Curves
 from report.verdict import CheckResult
 

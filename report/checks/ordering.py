@@ -53,16 +53,18 @@ def _summary(args: Ordering, comparison: Comparison, decisions: list[Decision],
                         for label, gap in gaps.items())
     fails, unclear = decisions.count("fails"), decisions.count("unclear")
     if fails:
-        return (f"{lower} is not below {higher} on {args.metric} by {args.margin:g} at "
-                f"{fails} of {len(decisions)} points (gap {listing}).")
+        by = f" by {args.margin:g}" if args.margin else ""
+        return (f"{lower} is not below {higher} on {args.metric}{by} at {fails} of "
+                f"{len(decisions)} points (gap {listing}).")
     if blockers:
         return sentence(blockers) + (f" So far the gap is {listing}." if listing else "")
     if unclear:
         return (f"At {unclear} of {len(decisions)} points the gap between {lower} and "
                 f"{higher} is within {within_noise(comparison.noise, args.sigmas)} of the "
                 f"margin {args.margin:g} (gap {listing}).")
-    return (f"{lower} is below {higher} on {args.metric} by more than {args.margin:g} at all "
-            f"{len(decisions)} points (gap {listing}).")
+    by = f" by more than {args.margin:g}" if args.margin else ""
+    return (f"{lower} is below {higher} on {args.metric}{by} at all {len(decisions)} points "
+            f"(gap {listing}).")
 
 
 def _rule(args: Ordering) -> str:

@@ -15,16 +15,8 @@ import pandas as pd
 
 from report.errors import ReportError
 from report.points import points, pooled_std
-from report.selection import (
-    Counts,
-    conditions,
-    fmt,
-    matching,
-    naming,
-    require_columns,
-    select,
-    varying,
-)
+from report.selection import (Counts, conditions, fmt, matching, naming, require_columns, select,
+                              varying)
 
 
 @dataclass(frozen=True)

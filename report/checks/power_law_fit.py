@@ -13,22 +13,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from compiler.checks import PowerLawFit
-from report.checks.decide import verdict_of
+from report.checks.decide import Decision, verdict_of
 from report.figures.curves import CurveGroup, curves_figure
 from report.figures.style import compact, label
 from report.figures.sweep import Panel, sweep_figure
 from report.fitting import PowerLaw, bootstrap, fit_power_law
 from report.points import points
-from report.selection import (
-    Counts,
-    conditions,
-    require_columns,
-    require_metric,
-    require_positive,
-    select,
-    sentence,
-    short,
-)
+from report.selection import (Counts, conditions, require_columns, require_metric, require_positive,
+                              select, sentence, short)
 from report.table import Curves
 from report.verdict import CheckResult, Number
 
@@ -61,7 +53,7 @@ def power_law_fit(args: PowerLawFit, table: pd.DataFrame, curves: Curves) -> Che
         low, high = np.percentile([law.exponent for law in resampled], [tail, 100 - tail])
         interval = (float(low), float(high))
         numbers = _fit_numbers(args, fitted, interval, len(x))
-    decisions = [] if interval is None else [_decide(interval, args.exponent)]
+    decisions: list[Decision] = [] if interval is None else [_decide(interval, args.exponent)]
     return CheckResult(
         verdict=verdict_of(decisions, blockers),
         summary=_summary(args, fitted, interval, blockers), rule=_rule(args),
@@ -70,7 +62,7 @@ def power_law_fit(args: PowerLawFit, table: pd.DataFrame, curves: Curves) -> Che
         figures=_figures(args, checked, fitted, x, curves), runs=list(checked.id))
 
 
-def _decide(interval: tuple[float, float], allowed: tuple[float, float]) -> str:
+def _decide(interval: tuple[float, float], allowed: tuple[float, float]) -> Decision:
     if allowed[0] <= interval[0] and interval[1] <= allowed[1]:
         return "holds"
     if interval[1] < allowed[0] or interval[0] > allowed[1]:

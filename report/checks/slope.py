@@ -21,19 +21,9 @@ from report.checks.slope_figures import slope_figures
 from report.errors import ReportError
 from report.fitting import loglog_slope
 from report.points import points
-from report.selection import (
-    Counts,
-    by_config,
-    conditions,
-    fmt,
-    naming,
-    require_columns,
-    require_positive,
-    select,
-    sentence,
-    varying,
-)
-from report.table import Curves
+from report.selection import (Counts, by_config, conditions, fmt, naming, require_columns,
+                              require_positive, select, sentence, varying)
+from report.table import Curves, named_by
 from report.verdict import CheckResult, Number
 
 KIND = "slope"
@@ -63,7 +53,8 @@ def slope(args: Slope, table: pd.DataFrame, curves: Curves) -> CheckResult:
         require_positive(KIND, table, args.over)
     counts = Counts.of(checked)
     blockers = counts.problems(diverged_too=args.over is None)
-    line_keys = varying(checked, besides=(args.against, args.over or args.against))
+    axes = (args.against, args.over) if args.over else (args.against,)
+    line_keys = varying(checked, besides=axes)
     fits: list[Fitted] = []
     for metric in _metrics(args, table):
         for line, runs in _lines(checked, line_keys):
@@ -91,11 +82,9 @@ def slope(args: Slope, table: pd.DataFrame, curves: Curves) -> CheckResult:
 
 
 def _metrics(args: Slope, table: pd.DataFrame) -> list[str]:
-    if not args.metric.endswith("*"):
-        names = [args.metric]
-    else:
-        names = sorted(c for c in table if c.startswith(args.metric[:-1]))
-    if all(name in table for name in names) and (names or not args.metric.endswith("*")):
+    """The final metrics `metric` names; none while no run has completed."""
+    names = sorted(column for column in table if named_by(args.metric, column))
+    if names:
         return names
     if not (table.status == "completed").any():
         return []
@@ -160,8 +149,9 @@ def _noise_numbers(args: Slope, fits: list[Fitted]) -> dict[str, Number]:
 def _summary(args: Slope, fits: list[Fitted], decisions: list[Decision],
              blockers: list[str]) -> str:
     low, high = args.within
-    listing = ", ".join(f"{f.name}: {f.slope:.3f}" + (f" ± {f.error:.3f}" if f.error else "")
-                        for f in fits)
+    # Rounded first, so that a slope of -1e-17 reads 0.000 rather than -0.000.
+    listing = ", ".join(f"{f.name}: {round(f.slope, 3) + 0.0:.3f}"
+                        + (f" ± {f.error:.3f}" if f.error else "") for f in fits)
     fails = [f for f, d in zip(fits, decisions, strict=True) if d == "fails"]
     if fails:
         return (f"{len(fails)} of {len(fits)} slopes against {args.against} lie outside "

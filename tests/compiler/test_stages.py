@@ -97,8 +97,8 @@ def test_a_stage_runs_identity_follows_its_parent(tmp_path):
      "the first stage ('a') starts from scratch; it takes no `parent` or `at`"),
     ("  - name: a\n  - name: a\n", "", "two stages are named 'a'"),
     ("  - name: a\n  - name: b\n    optimizer: {kind: sgd}\n", "",
-     "spec.yaml:8:23: stages[1].optimizer.kind: cannot carry adamw optimizer state over to "
-     "sgd; set optimizer_state: false"),
+     ("spec.yaml:8:23: stages[1].optimizer.kind: cannot carry adamw optimizer state over to "
+      "sgd; set optimizer_state: false")),
     ("  - name: a\n  - name: b\n", "sweep:\n  grid:\n    stages.c.at: [5]\n",
      "spec.yaml:10:5: sweep.grid.stages.c.at: no stage is named 'c' (stages: a, b)"),
     ("  - name: a\n  - name: b\n", "sweep:\n  grid:\n    stages.b.seed: [5]\n",

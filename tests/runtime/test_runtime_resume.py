@@ -52,7 +52,7 @@ def test_kill_at_a_random_step_then_resume_gives_the_uninterrupted_numbers(tiny,
     assert not (log.parent / "summary.json").exists()
 
     resumed = launch(job, interrupted)
-    out, err = resumed.communicate(timeout=120)
+    _, err = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, err
     straight = launch(job, tmp_path / "straight")
     assert straight.communicate(timeout=120) and straight.returncode == 0
