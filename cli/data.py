@@ -13,9 +13,10 @@ from typing import Any
 
 from cli.commands import load_spec
 from cli.problems import UserError
+from cli.runs import pick_run
 from cli.spec_options import add_spec_options
 from cli.tables import swept_text, text_table
-from compiler.plan import Plan, PlannedRun
+from compiler.plan import PlannedRun
 from runtime.data_inspect import describe_data
 
 SAMPLE_CHARS = 100
@@ -43,7 +44,8 @@ def data_command(args: argparse.Namespace) -> int:
     if args.batches < 1 or args.samples < 0:
         raise UserError("--batches must be at least 1 and --samples at least 0")
     compiled = load_spec(args.spec, args.profiles, args.sets)
-    run = _pick_run(compiled.plan, args.run, args.spec)
+    run = pick_run(compiled.plan, args.run, args.spec, same=_data_identity,
+                   differ="differ in their data")
     try:
         described = describe_data(run.config, batches=args.batches, samples=args.samples)
     except (ValueError, OSError) as error:
@@ -54,29 +56,11 @@ def data_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pick_run(plan: Plan, wanted: str | None, spec: Path) -> PlannedRun:
-    if wanted is not None:
-        matches = [run for run in plan.runs if run.id.startswith(wanted)]
-        if len(matches) == 1:
-            return matches[0]
-        problem = "matches no run" if not matches else f"matches {len(matches)} runs"
-        raise UserError(f"{spec}: --run {wanted} {problem}; the runs are:\n"
-                        + _run_list(matches or plan.runs))
-    if len({_data_identity(run) for run in plan.runs}) == 1:
-        return plan.runs[0]
-    raise UserError(f"{spec}: its {len(plan.runs)} runs differ in their data; choose one with "
-                    f"--run ID:\n" + _run_list(plan.runs))
-
-
 def _data_identity(run: PlannedRun) -> str:
     """What decides the batches a run draws."""
     config = run.config
     return json.dumps([config.data.model_dump(mode="json"), config.budget.steps,
                        config.model.seq_len, config.seed], sort_keys=True)
-
-
-def _run_list(runs: Any) -> str:
-    return "\n".join(f"  {run.id}  {swept_text(run.overrides)}" for run in runs)
 
 
 def render(described: dict[str, Any]) -> str:

@@ -64,9 +64,9 @@ def _reject(what: str, extra: set[str], takes: set[str]) -> None:
                          f"(it takes {', '.join(sorted(takes)) or 'nothing'})")
 
 
-class _Named(Strict):
+class _NamedSchedule(Strict):
     @model_validator(mode="after")
-    def _floor_reachable(self) -> _Named:
+    def _floor_reachable(self) -> _NamedSchedule:
         shape = getattr(self, "decay_shape", None) or getattr(self, "anneal_shape", None)
         if shape == "exponential" and getattr(self, "floor", None) == 0:
             raise ValueError("an exponential decay cannot reach a floor of 0; set `floor` to "
@@ -74,14 +74,14 @@ class _Named(Strict):
         return self
 
 
-class ConstantSchedule(_Named):
+class ConstantSchedule(_NamedSchedule):
     """Warmup from 0 to the peak, then hold."""
 
     kind: Literal["constant"] = "constant"
     warmup: Length = 0
 
 
-class LinearSchedule(_Named):
+class LinearSchedule(_NamedSchedule):
     """Warmup, then linear decay to `floor` on the last step."""
 
     kind: Literal["linear"] = "linear"
@@ -89,7 +89,7 @@ class LinearSchedule(_Named):
     floor: Fraction = 0.0
 
 
-class CosineSchedule(_Named):
+class CosineSchedule(_NamedSchedule):
     """Warmup, then cosine decay to `floor` on the last step."""
 
     kind: Literal["cosine"] = "cosine"
@@ -97,7 +97,7 @@ class CosineSchedule(_Named):
     floor: Fraction = 0.0
 
 
-class RexSchedule(_Named):
+class RexSchedule(_NamedSchedule):
     """Warmup, then REX decay to `floor`: floor + (1 - floor)(1 - z)/(1 - z/2), z the progress."""
 
     kind: Literal["rex"] = "rex"
@@ -105,7 +105,7 @@ class RexSchedule(_Named):
     floor: Fraction = 0.0
 
 
-class WSDSchedule(_Named):
+class WSDSchedule(_NamedSchedule):
     """Warmup, stable at the peak, then decay over the last `decay` of the run."""
 
     kind: Literal["wsd"] = "wsd"
@@ -115,7 +115,7 @@ class WSDSchedule(_Named):
     floor: Fraction = 0.0
 
 
-class InverseSqrtSchedule(_Named):
+class InverseSqrtSchedule(_NamedSchedule):
     """Warmup, then sqrt(timescale / (timescale + k)) k steps after it (`timescale` defaults
     to the warmup's length), then an optional final decay to `floor`."""
 
@@ -127,7 +127,7 @@ class InverseSqrtSchedule(_Named):
     floor: Fraction = 0.0
 
 
-class PowerSchedule(_Named):
+class PowerSchedule(_NamedSchedule):
     """The power scheduler (Shen et al. 2024): lr = min(peak, a * n ** b), n the tokens trained
     on; a linear warmup to the curve and an optional final decay to `floor`."""
 
@@ -140,7 +140,7 @@ class PowerSchedule(_Named):
     floor: Fraction = 0.0
 
 
-class InfiniteSchedule(_Named):
+class InfiniteSchedule(_NamedSchedule):
     """Warmup, cosine cooldown to `plateau`, hold, then a final anneal to `floor` over the
     last `anneal` of the run (Ibrahim et al. 2024)."""
 
@@ -153,7 +153,7 @@ class InfiniteSchedule(_Named):
     floor: Fraction = 0.0
 
 
-class CyclesSchedule(_Named):
+class CyclesSchedule(_NamedSchedule):
     """`cycles` equal cycles, each a warmup (from where the last one ended) and a decay to
     `floor`; each cycle's peak is `peak_decay` times the one before."""
 
@@ -165,7 +165,7 @@ class CyclesSchedule(_Named):
     peak_decay: float = Field(1.0, gt=0, le=1)
 
 
-class PhasesSchedule(_Named):
+class PhasesSchedule(_NamedSchedule):
     kind: Literal["phases"] = "phases"
     phases: tuple[PhaseConfig, ...] = Field(min_length=1)
 

@@ -27,7 +27,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from runtime.config_base import Length, Tokens
-from runtime.config_schedule import PhaseConfig, Ramp, ScheduleConfig
+from runtime.config_schedule import (
+    ConstantSchedule,
+    CyclesSchedule,
+    InfiniteSchedule,
+    InverseSqrtSchedule,
+    PhaseConfig,
+    PowerSchedule,
+    Ramp,
+    ScheduleConfig,
+    WSDSchedule,
+)
 
 # The fraction of the way from start to end at progress t in (0, 1] (exponential is separate:
 # it moves by a constant factor per step).
@@ -119,28 +129,29 @@ def _fit(what: str, used: int, total: int) -> int:
     return total - used
 
 
-def _warmup_and_decay(shape: Ramp) -> Callable:
-    def expand(cfg, n: _Lengths, peak: float) -> list[PhaseConfig]:
+def _warmup_and_decay(shape: Ramp) -> Callable[..., list[PhaseConfig]]:
+    """linear, cosine and rex: warm up, then decay to the floor over the rest of the run."""
+    def expand(cfg: ScheduleConfig, n: _Lengths, peak: float) -> list[PhaseConfig]:
         warmup = n.steps(cfg.warmup)
         rest = _fit("schedule warmup", warmup, n.total)
         return [_ramp(warmup, 1.0, start=0.0), _ramp(rest, cfg.floor, shape)]
     return expand
 
 
-def _constant(cfg, n: _Lengths, peak: float) -> list[PhaseConfig]:
+def _constant(cfg: ConstantSchedule, n: _Lengths, peak: float) -> list[PhaseConfig]:
     warmup = n.steps(cfg.warmup)
     _fit("schedule warmup", warmup, n.total)
     return [_ramp(warmup, 1.0, start=0.0)]
 
 
-def _wsd(cfg, n: _Lengths, peak: float) -> list[PhaseConfig]:
+def _wsd(cfg: WSDSchedule, n: _Lengths, peak: float) -> list[PhaseConfig]:
     warmup, decay = n.steps(cfg.warmup), n.steps(cfg.decay)
     stable = _fit("wsd warmup and decay", warmup + decay, n.total)
     return [_ramp(warmup, 1.0, start=0.0), _ramp(stable, 1.0),
             _ramp(decay, cfg.floor, cfg.decay_shape)]
 
 
-def _inverse_sqrt(cfg, n: _Lengths, peak: float) -> list[PhaseConfig]:
+def _inverse_sqrt(cfg: InverseSqrtSchedule, n: _Lengths, peak: float) -> list[PhaseConfig]:
     warmup, decay = n.steps(cfg.warmup), n.steps(cfg.decay)
     timescale = warmup if cfg.timescale is None else n.position(cfg.timescale)
     if timescale <= 0:
@@ -151,7 +162,7 @@ def _inverse_sqrt(cfg, n: _Lengths, peak: float) -> list[PhaseConfig]:
             _ramp(decay, cfg.floor, cfg.decay_shape)]
 
 
-def _power(cfg, n: _Lengths, peak: float) -> list[PhaseConfig]:
+def _power(cfg: PowerSchedule, n: _Lengths, peak: float) -> list[PhaseConfig]:
     warmup, decay = n.steps(cfg.warmup), n.steps(cfg.decay)
     law = _fit("power warmup and decay", warmup + decay, n.total)
     # The warmup climbs to where the curve is when it ends.
@@ -161,14 +172,14 @@ def _power(cfg, n: _Lengths, peak: float) -> list[PhaseConfig]:
             _ramp(decay, cfg.floor, cfg.decay_shape)]
 
 
-def _infinite(cfg, n: _Lengths, peak: float) -> list[PhaseConfig]:
+def _infinite(cfg: InfiniteSchedule, n: _Lengths, peak: float) -> list[PhaseConfig]:
     warmup, cooldown, anneal = n.steps(cfg.warmup), n.steps(cfg.cooldown), n.steps(cfg.anneal)
     hold = _fit("infinite warmup, cooldown and anneal", warmup + cooldown + anneal, n.total)
     return [_ramp(warmup, 1.0, start=0.0), _ramp(cooldown, cfg.plateau, "cosine"),
             _ramp(hold, cfg.plateau), _ramp(anneal, cfg.floor, cfg.anneal_shape)]
 
 
-def _cycles(cfg, n: _Lengths, peak: float) -> list[PhaseConfig]:
+def _cycles(cfg: CyclesSchedule, n: _Lengths, peak: float) -> list[PhaseConfig]:
     warmup = n.steps(cfg.warmup)
     bounds = [_round(c * n.total / cfg.cycles) for c in range(cfg.cycles + 1)]
     out = []
@@ -179,7 +190,7 @@ def _cycles(cfg, n: _Lengths, peak: float) -> list[PhaseConfig]:
     return out
 
 
-_EXPANSIONS: dict[str, Callable] = {
+_EXPANSIONS: dict[str, Callable[..., list[PhaseConfig]]] = {
     "constant": _constant,
     "linear": _warmup_and_decay("linear"),
     "cosine": _warmup_and_decay("cosine"),
