@@ -17,8 +17,8 @@ from cli.spec_options import resource_sets
 from compiler import CompiledSpec, SpecError, compile_spec
 from compiler.emit import write_plan, write_slurm
 from compiler.slurm import SlurmPathError
-from runtime.executor import FINISHED, Job, pending, run_jobs
-from runtime.results import run_status
+from runtime.executor import Job, pending, run_jobs
+from runtime.results import FINISHED, run_status
 
 SPECS_DIR = Path("specs")
 
@@ -60,6 +60,7 @@ def compile_command(args: argparse.Namespace) -> int:
 
 def _jobs_of(target: Path, results: Path, profiles: Sequence[str] = (),
              sets: Sequence[str] = ()) -> tuple[str, list[Job]]:
+
     """The plan's name and jobs, compiling first when `target` is a spec file."""
     if target.is_dir() and (profiles or sets):
         raise UserError(f"{target}: --profile and --set apply to a spec file, not to a "

@@ -8,13 +8,16 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cli.commands import load_spec
 from cli.problems import UserError
 from cli.runs import pick_run
 from cli.spec_options import add_spec_options
 from cli.tables import text_table
-from runtime.coord_check import CoordCheck, coord_check
+
+if TYPE_CHECKING:
+    from runtime.coord_check import CoordCheck
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -46,6 +49,8 @@ def coord_check_command(args: argparse.Namespace) -> int:
     if odd:
         raise UserError(f"--widths {' '.join(map(str, odd))}: not a multiple of the run's "
                         f"head_dim ({head_dim})")
+    from runtime.coord_check import coord_check  # torch: imported only when needed
+
     result = coord_check(run.config, args.widths, args.steps)
     print(json.dumps({"run": run.id, "widths": list(result.widths), "rms": result.rms,
                       "slopes": result.slopes()}, indent=2) if args.json

@@ -17,7 +17,6 @@ from cli.runs import pick_run
 from cli.spec_options import add_spec_options
 from cli.tables import swept_text, text_table
 from compiler.plan import PlannedRun
-from runtime.data_inspect import describe_data
 
 SAMPLE_CHARS = 100
 
@@ -46,6 +45,8 @@ def data_command(args: argparse.Namespace) -> int:
     compiled = load_spec(args.spec, args.profiles, args.sets)
     run = pick_run(compiled.plan, args.run, args.spec, same=_data_identity,
                    differ="differ in their data")
+    from runtime.data_inspect import describe_data  # torch: imported only when needed
+
     try:
         described = describe_data(run.config, batches=args.batches, samples=args.samples)
     except (ValueError, OSError) as error:

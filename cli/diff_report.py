@@ -16,7 +16,7 @@ from cli.plan_report import Rate, statuses
 from cli.tables import hours, markdown_table, swept_text, value_text
 from compiler.estimate import gpu_hours, run_cost
 from compiler.plan_diff import Change, ChangedRun, PlanDiff
-from runtime.executor import FINISHED
+from runtime.results import FINISHED
 
 # Runs listed per section; the rest are counted.
 MAX_LISTED = 50

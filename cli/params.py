@@ -20,7 +20,6 @@ from cli.runs import pick_run
 from cli.spec_options import add_spec_options
 from cli.tables import swept_text, text_table
 from runtime.config import RunConfig
-from runtime.model import param_table
 from runtime.parametrization import attention_scale, residual_multiplier, width_mult
 
 
@@ -52,6 +51,8 @@ def params_command(args: argparse.Namespace) -> int:
 
 
 def parameters(config: RunConfig) -> list[dict[str, Any]]:
+    from runtime.model import param_table  # torch: imported only by the commands that train
+
     optimizer = config.optimizer
     return [{"name": rule.name, "shape": list(rule.shape), "role": rule.role,
              "init_mean": rule.init_mean, "init_std": rule.init_std,

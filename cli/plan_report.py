@@ -12,8 +12,7 @@ from pathlib import Path
 from cli.tables import hours, markdown_table, si, text_table, value_text
 from compiler import Plan, PlannedRun
 from compiler.estimate import Cost, gpu_hours, run_cost
-from runtime.executor import FINISHED
-from runtime.results import run_dir, run_status
+from runtime.results import FINISHED, run_dir, run_status
 
 TO_RUN = "to run"
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-_NAME = re.compile(r"step-(\d+)\.pt")
-
+from runtime.results import checkpoint_dir, checkpoint_path, checkpoint_steps
 
 @dataclass
 class Position:
@@ -36,14 +34,6 @@ class Position:
     elapsed_s: float = 0.0          # wall time of every attempt so far
     train_s: float = 0.0            # of which spent in training steps
     metrics_bytes: int = 0          # length of metrics.jsonl after this step's record
-
-
-def directory(run_dir: Path) -> Path:
-    return run_dir / "ckpt"
-
-
-def path(run_dir: Path, step: int) -> Path:
-    return directory(run_dir) / f"step-{step:08d}.pt"
 
 
 def save(target: Path, run_id: str, position: Position, model: torch.nn.Module,
@@ -71,18 +61,12 @@ def load(source: Path, device: torch.device) -> dict[str, Any]:
     return payload
 
 
-def steps(run_dir: Path) -> list[int]:
-    """The steps that have a checkpoint, in order."""
-    found = (_NAME.fullmatch(p.name) for p in directory(run_dir).glob("step-*.pt"))
-    return sorted(int(match.group(1)) for match in found if match)
-
-
 def prune(run_dir: Path, keep: set[int]) -> None:
     """Remove the checkpoints of steps not in `keep`, and any a kill left half-written."""
-    for step in steps(run_dir):
+    for step in checkpoint_steps(run_dir):
         if step not in keep:
-            path(run_dir, step).unlink(missing_ok=True)
-    for partial in directory(run_dir).glob(".step-*.pt.tmp*"):
+            checkpoint_path(run_dir, step).unlink(missing_ok=True)
+    for partial in checkpoint_dir(run_dir).glob(".step-*.pt.tmp*"):
         partial.unlink(missing_ok=True)
 
 

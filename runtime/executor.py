@@ -22,11 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runtime.job_graph import JobGraph
-from runtime.results import read_summary, run_dir, write_json_atomic
+from runtime.results import FINISHED, read_summary, run_dir, write_json_atomic
 
-# A run with one of these results is done; running it again would reproduce the same result.
-# `failed` is not here: a failure may be the machine's fault, so it is retried.
-FINISHED = ("completed", "diverged")
 
 
 @dataclass(frozen=True)

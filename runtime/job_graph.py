@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from runtime import checkpoint
 from runtime.config import load_job
-from runtime.results import run_dir
+from runtime.results import checkpoint_path, run_dir
 
 
 class JobLike(Protocol):
@@ -60,7 +59,7 @@ class JobGraph:
                 if child not in self.parents:
                     continue
                 parent, step = self.parents[child]
-                have = checkpoint.path(run_dir(results, parent), step).exists()
+                have = checkpoint_path(run_dir(results, parent), step).exists()
                 if parent in known and parent not in todo and not have:
                     todo.add(parent)
                     changed = True

@@ -19,15 +19,35 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 STATUSES = ("completed", "diverged", "failed")
+# A run with one of these results is done: running it again would reproduce the same result.
+# `failed` is not among them: a failure may be the machine's fault, so it is retried.
+FINISHED = ("completed", "diverged")
+
+_CHECKPOINT = re.compile(r"step-(\d+)\.pt")
 
 
 def run_dir(results: str | os.PathLike, run_id: str) -> Path:
     return Path(results) / "runs" / run_id
+
+
+def checkpoint_dir(run: Path) -> Path:
+    return run / "ckpt"
+
+
+def checkpoint_path(run: Path, step: int) -> Path:
+    return checkpoint_dir(run) / f"step-{step:08d}.pt"
+
+
+def checkpoint_steps(run: Path) -> list[int]:
+    """The steps that have a checkpoint in run directory `run`, in order."""
+    found = (_CHECKPOINT.fullmatch(p.name) for p in checkpoint_dir(run).glob("step-*.pt"))
+    return sorted(int(match.group(1)) for match in found if match)
 
 
 def read_summary(results: str | os.PathLike, run_id: str) -> dict[str, Any] | None:

@@ -13,6 +13,7 @@ import torch
 from runtime import checkpoint
 from runtime.checkpoint import Position
 from runtime.config import RunConfig
+from runtime.results import checkpoint_path, checkpoint_steps
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,9 @@ def begin(config: RunConfig, run_dir: Path, model: torch.nn.Module, optimizer: A
     """Load what the run starts from into `model` and `optimizer`."""
     own = _resumable_step(config, run_dir)
     if own is not None:
-        payload = checkpoint.load(checkpoint.path(run_dir, own), device)
+        payload = checkpoint.load(checkpoint_path(run_dir, own), device)
         if payload["run_id"] != config.run_id():
-            raise ValueError(f"{checkpoint.path(run_dir, own)} belongs to run "
+            raise ValueError(f"{checkpoint_path(run_dir, own)} belongs to run "
                              f"{payload['run_id']}, not {config.run_id()}")
         model.load_state_dict(payload["model"])
         optimizer.load_state_dict(payload["optimizer"])
@@ -43,7 +44,7 @@ def begin(config: RunConfig, run_dir: Path, model: torch.nn.Module, optimizer: A
 def _resumable_step(config: RunConfig, run_dir: Path) -> int | None:
     """The newest checkpoint that still lets the run write every checkpoint it must keep:
     none past the first kept step that is missing (an earlier run of it did not keep it)."""
-    have = checkpoint.steps(run_dir)
+    have = checkpoint_steps(run_dir)
     missing = [s for s in config.execution.keep_checkpoints if s not in have]
     limit = min(missing, default=math.inf)
     usable = [s for s in have if s <= limit]
@@ -54,7 +55,7 @@ def _from_parent(config: RunConfig, run_dir: Path, model: torch.nn.Module, optim
                  device: torch.device) -> Position:
     start = config.start
     assert start is not None
-    source = checkpoint.path(run_dir.parent / start.run, start.step)
+    source = checkpoint_path(run_dir.parent / start.run, start.step)
     if not source.exists():
         raise FileNotFoundError(
             f"run {start.run} has no checkpoint at step {start.step} ({source}); it must "

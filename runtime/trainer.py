@@ -37,6 +37,7 @@ from runtime.metrics import MetricsLog, NullLog
 from runtime.model import GPT
 from runtime.optimizers import build_optimizer, set_lr, state_bytes
 from runtime.resume import begin
+from runtime.results import checkpoint_path
 from runtime.schedules import lr_multiplier, phases
 
 Record = dict[str, Any]
@@ -133,7 +134,7 @@ class _Training:
                 if on_eval and "val_loss" in outcome.record:
                     on_eval(outcome.record)
                 if self._checkpoint_due(step, outcome.stopping) and self.world.is_main:
-                    checkpoint.save(checkpoint.path(self.run_dir, step), self.config.run_id(),
+                    checkpoint.save(checkpoint_path(self.run_dir, step), self.config.run_id(),
                                     self.position, self.model, self.optimizer)
                     checkpoint.prune(self.run_dir, self.keep | {step})
                     self.last_checkpoint = time.perf_counter()

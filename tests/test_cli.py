@@ -112,3 +112,13 @@ def test_compile_run_report(project: Path) -> None:
     page = (site / "claims" / "tiny-transfer" / "optimum-stable.html").read_text()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>alert(1)</script>" not in page
+
+
+def test_commands_that_do_not_train_start_without_torch(tmp_path: Path) -> None:
+    # compile, plan, validate and the pre-commit hook run on every spec edit: they must not pay
+    # the seconds torch takes to import.
+    probe = ("import sys, cli.main; "
+             "assert 'torch' not in sys.modules, 'cli.main imported torch'")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
+                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr

@@ -9,9 +9,8 @@ import yaml
 
 from cli.main import main
 from compiler import compile_spec
-from runtime import checkpoint
 from runtime.executor import Job, pending
-from runtime.results import read_summary, run_dir
+from runtime.results import checkpoint_path, checkpoint_steps, read_summary, run_dir
 
 TINY = {"model": {"width": 32, "depth": 1, "head_dim": 16, "seq_len": 32},
         "parametrization": {"base_width": 32}, "optimizer": {"lr": 1e-2},
@@ -60,10 +59,10 @@ def test_branches_share_their_parent_and_continue_it_exactly(tmp_path, monkeypat
         # Same weights, optimizer state, data and LR: the parent's own steps, to the bit.
         assert records(Path("results"), branch.id) == parent[at:at + 10]
     parent_dir = run_dir("results", stable[0].id)
-    assert checkpoint.steps(parent_dir) == [10, 20, 30]
+    assert checkpoint_steps(parent_dir) == [10, 20, 30]
 
     # A parent that lost a checkpoint a run still to do needs trains again.
-    checkpoint.path(parent_dir, 20).unlink()
+    checkpoint_path(parent_dir, 20).unlink()
     child = next(b for b in branches if b.config.start.step == 20)
     (run_dir("results", child.id) / "summary.json").unlink()
     jobs = [Job(run.id, Path("build/plans/staged/jobs") / f"{run.id}.json") for run in plan.runs]
