@@ -45,16 +45,20 @@ def compile_command(args: argparse.Namespace) -> int:
     out = args.out or default_plan_dir(compiled.spec.name)
     write_plan(compiled.plan, out)
     written = [f"{out}/plan.json", f"{out}/jobs/", f"{out}/launch.sh"]
+    submit = None
     if args.target == "slurm":
         try:
-            written.append(str(write_slurm(compiled.plan, out, args.results)))
+            scripts, submit = write_slurm(compiled.plan, out, args.results)
         except SlurmPathError as error:
             raise UserError(str(error)) from None
+        written += [str(script) for script in scripts]
     statuses = Counter(run_status(args.results, run.id) for run in compiled.plan.runs)
     finished = sum(statuses[s] for s in FINISHED)
     print(f"{compiled.spec.name}: {len(compiled.plan.runs)} runs in plan, "
           f"{finished} already finished, {len(compiled.plan.runs) - finished} to run")
     print(f"wrote {', '.join(written)}")
+    if submit is not None:
+        print(f"submit with: {submit}")
     return 0
 
 

@@ -35,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compile", help="validate a spec and write its plan, jobs and launch.sh",
                        description="Validate SPEC and write DIR/plan.json, DIR/jobs/<id>.json "
                                    "and DIR/launch.sh; with --target slurm, also "
-                                   "DIR/<spec name>.sbatch, a Slurm job array of the runs.")
+                                   "DIR/<spec name>.sbatch, a Slurm job array of the runs "
+                                   "(with stages, one array per level and DIR/submit.sh, "
+                                   "which submits them in order).")
     p.add_argument("spec", type=Path, help="the spec file (YAML)")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="where to write the plan (default: build/plans/<spec name>/)")
@@ -43,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="results directory, to count runs already finished and for jobs to "
                         "write to (default: results/)")
     p.add_argument("--target", choices=("local", "slurm"), default="local",
-                   help="local: launch.sh only; slurm: also an sbatch script (default: local)")
+                   help="local: launch.sh only; slurm: also Slurm job scripts (default: local)")
     add_spec_options(p)
     add_resource_options(p)
     p.set_defaults(handler=commands.compile_command)

@@ -3,8 +3,10 @@
     <out>/plan.json          the plan: spec name, and each run's id, overrides and config
     <out>/jobs/<id>.json     each run's RunConfig, what `runtime.train` reads
     <out>/launch.sh          runs the jobs in plan order with torchrun
-    <out>/<spec>.sbatch      the same as a Slurm job array (write_slurm, for --target slurm)
-    <out>/logs/              where the array's tasks log
+    <out>/<spec>.sbatch      the same as a Slurm job array (write_slurm, for --target slurm);
+                             with stages, <spec>.level-<k>.sbatch, one array per level,
+                             and submit.sh, which submits them in order
+    <out>/logs/              where the arrays' tasks log
 
 Every file is replaced atomically, and job files of runs no longer in the plan are removed.
 """
@@ -18,7 +20,8 @@ from typing import Any
 
 from compiler.launch import launch_script
 from compiler.plan import Plan
-from compiler.slurm import sbatch_name, sbatch_script
+from compiler.slurm import slurm_files
+from compiler.slurm_submit import slurm_jobs
 
 
 def write_plan(plan: Plan, out_dir: str | Path) -> None:
@@ -35,14 +38,20 @@ def write_plan(plan: Plan, out_dir: str | Path) -> None:
             job.unlink()
 
 
-def write_slurm(plan: Plan, out_dir: str | Path, results: str | Path) -> Path:
-    """Write the plan's sbatch script (after write_plan) and the directory its tasks log
-    to; returns the script's path. Paths in it are absolute: Slurm runs a copy of it."""
+def write_slurm(plan: Plan, out_dir: str | Path, results: str | Path) -> tuple[list[Path], str]:
+    """Write the plan's Slurm scripts (after write_plan) and the directory their tasks log
+    to; returns the scripts' paths and the command that submits them. Paths in them are
+    absolute: Slurm runs copies of the array scripts."""
     out = Path(out_dir).absolute()
     (out / "logs").mkdir(parents=True, exist_ok=True)
-    script = out / sbatch_name(plan)
-    _write_atomic(script, sbatch_script(plan, out, Path(results).absolute()), executable=True)
-    return script
+    jobs = slurm_jobs(plan, out, Path(results).absolute())
+    for name, text in jobs.files.items():
+        _write_atomic(out / name, text, executable=True)
+    # A script of an earlier compile (a level the plan no longer has, or the single array of
+    # a plan that has since gained stages) would submit runs out of order or out of date.
+    for name in slurm_files(out, plan) - set(jobs.files):
+        (out / name).unlink()
+    return [out / name for name in jobs.files], jobs.command
 
 
 def _json(data: Any) -> str:

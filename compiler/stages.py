@@ -217,11 +217,33 @@ def link(runs: Sequence[Any]) -> list[Any]:
         by_id[run_id] = replace(parent, config=parent.config.model_copy(
             update={"execution": execution}))
 
-    def depth(run: Any) -> int:
-        start = run.config.start
-        return 0 if start is None else 1 + depth(by_id[start.run])
+    depth = _depths(by_id)
+    return sorted(by_id.values(), key=lambda run: (depth[run.id], run.id))
 
-    return sorted(by_id.values(), key=lambda run: (depth(run), run.id))
+
+def levels(runs: Sequence[Any]) -> list[list[Any]]:
+    """Planned runs by level, in order: first those that start from no run, then those that
+    start from a run of the level before, and so on (a plan without stages is one level)."""
+    depth = _depths({run.id: run for run in runs})
+    grouped: list[list[Any]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for run in runs:
+        grouped[depth[run.id]].append(run)
+    return grouped
+
+
+def _depths(by_id: Mapping[str, Any]) -> dict[str, int]:
+    """How many runs each run starts from, through its parent's parent and so on."""
+    depths: dict[str, int] = {}
+
+    def depth(run_id: str) -> int:
+        if run_id not in depths:
+            start = by_id[run_id].config.start
+            depths[run_id] = 0 if start is None else 1 + depth(start.run)
+        return depths[run_id]
+
+    for run_id in by_id:
+        depth(run_id)
+    return depths
 
 
 def stage_locations(problems: Sequence[Problem], stages: Sequence[Stage]) -> list[Problem]:

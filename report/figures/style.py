@@ -7,6 +7,7 @@ colors are fixed and read on both backgrounds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -32,9 +33,18 @@ def panels_figure(titles: list[str], *, secondary_y: bool = False,
 
 
 def colors(labels: Iterable[Any]) -> dict[Any, str]:
-    """One color per label, in sorted order, so a label has the same color in every panel."""
-    ordered = sorted(set(labels), key=lambda label: (str(type(label)), label))
+    """One color per label, in natural order, so a line has the same color in every panel and
+    every figure of a page: a sweep figure keyed by `32, 64, 128` and a curves figure keyed by
+    `width=32, width=64, width=128` both give width 32 the first color."""
+    ordered = sorted(set(labels), key=_natural_key)
     return {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(ordered)}
+
+
+def _natural_key(label: Any) -> tuple:
+    # Numbers inside a label compare as numbers ("width=32" before "width=128").
+    parts = re.split(r"(\d+(?:\.\d+)?)", str(label))
+    return tuple((0, float(part), "") if i % 2 else (1, 0.0, part)
+                 for i, part in enumerate(parts) if part)
 
 
 def translucent(color: str, alpha: float = 0.2) -> str:

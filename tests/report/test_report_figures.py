@@ -8,6 +8,7 @@ from report_synthetic import Completed, make_experiment, records, sweep_spec
 
 from report.figures.curves import CurveGroup, curves_figure, sources_figure
 from report.figures.downsample import MAX_POINTS, minmax_indices
+from report.figures.style import colors
 from report.table import Curves
 
 LONG = 10_000
@@ -94,3 +95,12 @@ def test_one_source_or_an_unlogged_metric_draws_nothing(tmp_path):
     curves = Curves(made.results)
     assert sources_figure(groups, curves) is None
     assert curves_figure(groups, curves, "act_rms/hidden") is None
+
+
+def test_a_line_keeps_its_color_across_the_figures_of_a_page():
+    # The sweep figure keys lines by value, the curves figure by "name=value" label.
+    by_value = colors([128, 32, 256, 64])
+    by_label = colors(["width=128", "width=32", "width=256", "width=64"])
+    assert [by_value[w] for w in (32, 64, 128, 256)] == \
+        [by_label[f"width={w}"] for w in (32, 64, 128, 256)]
+    assert len(set(by_value.values())) == 4
