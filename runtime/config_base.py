@@ -7,9 +7,9 @@ runtime/data_config.py) can share them without importing the config that include
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field
 
 
 class Strict(BaseModel):
@@ -43,3 +43,15 @@ def length_in_steps(length: Length, total_steps: int, tokens_per_step: int) -> i
     else:
         steps = length * total_steps if isinstance(length, float) else length
     return math.floor(steps + 0.5)
+
+
+def kind_discriminator(default: str) -> Discriminator:
+    """Pick a section's model by its `kind`, given as YAML data or as a model, so a section
+    that names no kind is the `default` one."""
+
+    def kind(value: Any) -> str:
+        if isinstance(value, dict):
+            return value.get("kind", default)
+        return getattr(value, "kind", default)
+
+    return Discriminator(kind)

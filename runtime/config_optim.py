@@ -6,11 +6,11 @@ optimizer gets the parametrization's per-role learning-rate and weight-decay mul
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field, Tag
 
-from runtime.config_base import PositiveInt, Strict
+from runtime.config_base import PositiveInt, Strict, kind_discriminator
 
 Beta = Annotated[float, Field(ge=0, lt=1)]
 
@@ -89,12 +89,6 @@ class ApolloMiniConfig(ApolloConfig):
     scale: float = Field(128.0, gt=0)
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, dict):
-        return value.get("kind", "adamw")
-    return getattr(value, "kind", "adamw")
-
-
 OptimizerConfig = Annotated[
     Annotated[AdamWConfig, Tag("adamw")]
     | Annotated[SGDConfig, Tag("sgd")]
@@ -102,5 +96,5 @@ OptimizerConfig = Annotated[
     | Annotated[MuonConfig, Tag("muon")]
     | Annotated[ApolloConfig, Tag("apollo")]
     | Annotated[ApolloMiniConfig, Tag("apollo-mini")],
-    Discriminator(_kind),
+    kind_discriminator("adamw"),
 ]

@@ -8,11 +8,11 @@ and defaults to constant.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import Field, Tag, model_validator
 
-from runtime.config_base import Length, PositiveInt, Strict
+from runtime.config_base import Length, PositiveInt, Strict, kind_discriminator
 
 # Shapes that go from a phase's `start` to its `end`.
 Ramp = Literal["linear", "cosine", "1-sqrt", "exponential", "rex"]
@@ -170,12 +170,6 @@ class PhasesSchedule(_NamedSchedule):
     phases: tuple[PhaseConfig, ...] = Field(min_length=1)
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, dict):
-        return value.get("kind", "constant")
-    return getattr(value, "kind", "constant")
-
-
 ScheduleConfig = Annotated[
     Annotated[ConstantSchedule, Tag("constant")]
     | Annotated[LinearSchedule, Tag("linear")]
@@ -187,5 +181,5 @@ ScheduleConfig = Annotated[
     | Annotated[InfiniteSchedule, Tag("infinite")]
     | Annotated[CyclesSchedule, Tag("cycles")]
     | Annotated[PhasesSchedule, Tag("phases")],
-    Discriminator(_kind),
+    kind_discriminator("constant"),
 ]
