@@ -15,7 +15,10 @@ if ! python -c "import torch" 2>/dev/null; then
   if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
     pip install --quiet torch
   else
-    pip install --quiet "torch==2.13.0+cpu" --extra-index-url https://download.pytorch.org/whl/cpu
+    # The CPU build is published on PyTorch's own index; machines with a local wheel
+    # mirror find it without that index, and trying it first spares them the network.
+    pip install --quiet "torch==2.13.0+cpu" 2>/dev/null ||
+      pip install --quiet "torch==2.13.0+cpu" --extra-index-url https://download.pytorch.org/whl/cpu
   fi
 fi
 pip install --quiet -e ".[test]"
