@@ -76,12 +76,6 @@ def _check(path: str) -> str:
 ConfigPath = Annotated[str, AfterValidator(_check)]
 
 
-def get_value(data: Mapping[str, Any], path: tuple[str, ...]) -> Any:
-    for part in path:
-        data = data[part]
-    return data
-
-
 def with_value(data: Mapping[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
     """A copy of `data` with `value` at `path`, creating the mappings on the way.
 

@@ -22,11 +22,10 @@ from compiler.stages import (
     link,
     resolve_chain,
     stage_locations,
-    unknown_stages,
     written_stages,
 )
 from compiler.sweep import Override, apply, combinations
-from compiler.sweep_checks import sweep_problems
+from compiler.sweep_checks import sweep_problems, unknown_stages
 from compiler.sweep_spec import Sweep
 from runtime.config import RunConfig
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 
@@ -31,9 +31,6 @@ from compiler.config_paths import path_problem, split
 from compiler.errors import Problem, SpecError
 from compiler.run_config import resolve_config
 from compiler.spec_model import Identifier, SpecModel
-
-if TYPE_CHECKING:
-    from compiler.sweep_spec import Sweep
 from runtime.config import RunConfig
 
 # What a stage may change; `model`, `parametrization` and `seed` would not fit the
@@ -79,7 +76,7 @@ Stages = Annotated[list[Stage], AfterValidator(_chain)]
 
 def stage_path_problem(path: str) -> str | None:
     """Why `path` (`stages.<name>.<...>`) cannot be swept, or None when it can; the stage
-    name is checked against the spec by `unknown_stages`."""
+    name is checked against the spec by `sweep_checks.unknown_stages`."""
     parts = split(path)
     if len(parts) < 3:
         return f"expected stages.<stage name>.<field>, found {path!r}"
@@ -90,21 +87,6 @@ def stage_path_problem(path: str) -> str | None:
         return (f"a stage sets {', '.join((*_OPTIONS, *SECTIONS))}; found {field!r} in "
                 f"{path!r}")
     return path_problem(".".join(parts[2:]))
-
-
-def unknown_stages(sweep: Sweep, stages: Sequence[Stage]) -> list[Problem]:
-    """Sweep keys that name a stage the spec does not have."""
-    keys: list[tuple[tuple[Any, ...], str]] = [(("sweep", "grid", p), p) for p in sweep.grid]
-    keys += [(("sweep", "derived", p), p) for p in sweep.derived]
-    keys += [(("sweep", "zip", i, p), p) for i, group in enumerate(sweep.zip) for p in group]
-    for index, block in enumerate(sweep.when):
-        where = ("sweep", "when", index)
-        keys += [((*where, "grid", p), p) for p in block.grid]
-        keys += [((*where, "zip", i, p), p) for i, group in enumerate(block.zip) for p in group]
-    names = [stage.name for stage in stages]
-    return [Problem(place, f"no stage is named {split(p)[1]!r} (stages: {', '.join(names)})",
-                    at_key=True)
-            for place, p in keys if split(p)[0] == "stages" and split(p)[1] not in names]
 
 
 def written_stages(stages: Sequence[Stage]) -> dict[str, dict[str, Any]]:
@@ -138,8 +120,7 @@ def resolve_chain(data: Mapping[str, Any], stages: Sequence[Stage]) -> list[Stag
             start = _start(stage, own, parent)
         config, run_id = _resolve(stage.name, own, {**merged, "start": start})
         if start is not None:
-            _check_fits(stage.name, config, done[own.get("parent")
-                                                 or stages[index - 1].name][1].config)
+            _check_fits(stage.name, config, parent.config)
         run = StageRun(stage.name, config, run_id)
         done[stage.name] = (merged, run)
         runs.append(run)

@@ -1,6 +1,7 @@
 """What is wrong with a sweep as a whole, beyond what each of its values says by itself:
 a path swept twice, a `when` value the field can never have, a derived value that is also
-swept, derived values that depend on each other in a cycle."""
+swept, derived values that depend on each other in a cycle, a key of a stage the spec does not
+have."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from compiler.derive import reads
 from compiler.errors import Problem, dotted
 from compiler.pydantic_errors import explain
 from compiler.source import YamlPath
+from compiler.stages import Stage
 from compiler.sweep_spec import Axes, Sweep, ZipGroup
 
 
@@ -30,13 +32,36 @@ def sweep_problems(sweep: Sweep) -> list[Problem]:
     return problems + _derived_and_swept(sweep) + _derived_cycles(sweep)
 
 
+def unknown_stages(sweep: Sweep, stages: Sequence[Stage]) -> list[Problem]:
+    """Sweep keys that name a stage the spec does not have."""
+    keys = [*_swept_keys(sweep), *((("sweep", "derived", p), p) for p in sweep.derived)]
+    names = [stage.name for stage in stages]
+    return [Problem(place, f"no stage is named {split(p)[1]!r} (stages: {', '.join(names)})",
+                    at_key=True)
+            for place, p in keys if split(p)[0] == "stages" and split(p)[1] not in names]
+
+
+def _axis_keys(grid: Axes, groups: Sequence[ZipGroup],
+               origin: YamlPath) -> list[tuple[YamlPath, str]]:
+    """Each path that a grid and its zip groups (written at `origin`) sweep, with its place."""
+    keys = [((*origin, "grid", path), path) for path in grid]
+    keys += [((*origin, "zip", i, path), path)
+             for i, group in enumerate(groups) for path in group]
+    return keys
+
+
+def _swept_keys(sweep: Sweep) -> list[tuple[YamlPath, str]]:
+    """Each path the sweep's axes set, its main ones and its when blocks', with its place."""
+    keys = _axis_keys(sweep.grid, sweep.zip, ("sweep",))
+    for index, block in enumerate(sweep.when):
+        keys += _axis_keys(block.grid, block.zip, ("sweep", "when", index))
+    return keys
+
+
 def _swept_twice(grid: Axes, groups: Sequence[ZipGroup], origin: YamlPath) -> list[Problem]:
     first: dict[str, YamlPath] = {}
     problems = []
-    places = [((*origin, "grid", path), path) for path in grid]
-    places += [((*origin, "zip", i, path), path)
-               for i, group in enumerate(groups) for path in group]
-    for place, path in places:
+    for place, path in _axis_keys(grid, groups, origin):
         if path in first:
             problems.append(Problem(place, f"{path} is already swept by {dotted(first[path])}",
                                     at_key=True))
@@ -46,12 +71,8 @@ def _swept_twice(grid: Axes, groups: Sequence[ZipGroup], origin: YamlPath) -> li
 
 
 def _derived_and_swept(sweep: Sweep) -> list[Problem]:
-    swept = {path: ("sweep", "grid") for path in sweep.grid}
-    swept |= {path: ("sweep", "zip", i) for i, group in enumerate(sweep.zip) for path in group}
-    for index, block in enumerate(sweep.when):
-        swept |= {path: ("sweep", "when", index, "grid") for path in block.grid}
-        swept |= {path: ("sweep", "when", index, "zip", i)
-                  for i, group in enumerate(block.zip) for path in group}
+    # Each swept path and the grid or zip group that sweeps it (the last, if several do).
+    swept = {path: place[:-1] for place, path in _swept_keys(sweep)}
     problems = []
     for path in sweep.derived:
         for other, where in swept.items():
