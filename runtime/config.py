@@ -70,6 +70,17 @@ class RunConfig(Strict):
         self.data.phase_starts(self.budget.steps, self.model.seq_len)
         return self
 
+    @property
+    def first_step(self) -> int:
+        """The step the run starts after: 0, or the step of the checkpoint it starts from.
+        Steps count from the first run of a chain of stages."""
+        return self.start.step if self.start else 0
+
+    @property
+    def last_step(self) -> int:
+        """The step the run ends at, counted like `first_step`."""
+        return self.first_step + self.budget.steps
+
     def canonical_json(self) -> str:
         """The config as sorted, compact JSON: the text a run id hashes (`execution` left
         out, since it cannot change the result)."""

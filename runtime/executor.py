@@ -41,16 +41,18 @@ class Outcome:
     error: str | None = None
 
 
-def pending(jobs: Sequence[Job], results: Path) -> list[Job]:
+def pending(jobs: Sequence[Job], results: Path, graph: JobGraph | None = None) -> list[Job]:
     """The jobs whose runs have not finished (missing, unfinished or failed), and the
     finished ones that must train again because a run to do starts from a checkpoint of
-    theirs that is gone; in the order given."""
+    theirs that is gone; in the order given. `graph` is the jobs' JobGraph, when the caller
+    has it already (building one reads every job file)."""
     todo = set()
     for job in jobs:
         summary = read_summary(results, job.run_id)
         if summary is None or summary.get("status") not in FINISHED:
             todo.add(job.run_id)
-    todo = JobGraph.of(jobs).with_parents_to_rerun(todo, {job.run_id for job in jobs},
+    graph = graph or JobGraph.of(jobs)
+    todo = graph.with_parents_to_rerun(todo, {job.run_id for job in jobs},
                                                     Path(results))
     return [job for job in jobs if job.run_id in todo]
 
@@ -65,11 +67,13 @@ def run_jobs(
     *,
     workers: int = 1,
     on_done: Callable[[Outcome], None] | None = None,
+    graph: JobGraph | None = None,
 ) -> list[Outcome]:
     """Train every job, `workers` at a time, parents before the runs that start from them,
-    and return their outcomes in completion order."""
+    and return their outcomes in completion order. `graph` may be a JobGraph of a superset
+    of `jobs` (the whole plan's)."""
     results = Path(results)
-    queue = _Queue(list(jobs), JobGraph.of(jobs))
+    queue = _Queue(list(jobs), graph or JobGraph.of(jobs))
     outcomes: list[Outcome] = []
 
     def report(outcome: Outcome) -> None:

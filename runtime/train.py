@@ -113,8 +113,7 @@ def _describe(summary: Record, config: RunConfig, progress: Progress, device: De
 def _trained_tokens(config: RunConfig, position: checkpoint.Position) -> int:
     """Tokens this run trained on itself (a run started from another's checkpoint begins
     with that run's tokens)."""
-    started_at = config.start.step if config.start else 0
-    return (position.step - started_at) * config.data.batch_size * config.model.seq_len
+    return (position.step - config.first_step) * config.data.batch_size * config.model.seq_len
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,8 +144,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _progress_printer(config: RunConfig) -> Callable[[Record], None]:
-    run_id, last = config.run_id(), config.budget.steps + (config.start.step if config.start
-                                                           else 0)
+    run_id, last = config.run_id(), config.last_step
 
     def show(record: Record) -> None:
         print(f"{run_id} step {record['step']}/{last} train {record['train_loss']:.4f} "

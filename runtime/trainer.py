@@ -87,8 +87,7 @@ class _Training:
         beginning = begin(config, run_dir, self.model, self.optimizer, device.device)
         self.position = progress.position = beginning.position
         progress.resumed_at = beginning.resumed_at
-        self.first_step = config.start.step if config.start else 0
-        self.last_step = self.first_step + config.budget.steps
+        self.first_step, self.last_step = config.first_step, config.last_step
         self.tokens_per_step = config.data.batch_size * config.model.seq_len
         self.schedule = phases(config.schedule, config.budget.steps, self.tokens_per_step,
                                config.optimizer.lr)
