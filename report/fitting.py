@@ -57,7 +57,7 @@ def _grid_errors(design: Design, y: np.ndarray, exponents: np.ndarray) -> np.nda
     with np.errstate(all="ignore"):
         usable = np.isfinite(features).all(axis=(1, 2))
         features[~usable] = 1.0
-        q, r = np.linalg.qr(features)
+        q, _ = np.linalg.qr(features)
         projected = np.einsum("gnp,n->gp", q, y)
         # The residual is what the columns' span (Q) leaves of y.
         errors = y @ y - (projected ** 2).sum(axis=1)

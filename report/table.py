@@ -36,9 +36,11 @@ def runs_table(plan: Plan, results_dir: str | os.PathLike) -> pd.DataFrame:
 
 def _run_row(run_id: str, config: dict[str, Any],
              results_dir: str | os.PathLike) -> dict[str, Any]:
-    row: dict[str, Any] = {"id": run_id, "status": run_status(results_dir, run_id)}
-    row.update(flatten(config))
     summary = read_summary(results_dir, run_id) or {}
+    # A finished run's status is in its summary; run_status() would read the file again.
+    status = summary["status"] if summary else run_status(results_dir, run_id)
+    row: dict[str, Any] = {"id": run_id, "status": status}
+    row.update(flatten(config))
     row.update({f"final.{name}": value for name, value in summary.get("final", {}).items()})
     row.update({name: summary[name] for name in SUMMARY_COLUMNS if name in summary})
     return row

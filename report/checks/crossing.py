@@ -50,9 +50,7 @@ def crossing(args: Crossing, table: pd.DataFrame, curves: Curves) -> CheckResult
     decisions: list[Decision] = []
     numbers: dict[str, Number] = {}
     marks: dict[str, tuple[float, float]] = {}
-    for pair in comparison.rows():
-        if pair["state_1"] != "completed" or pair["state_2"] != "completed":
-            continue
+    for pair in comparison.completed():
         where = comparison.pair_label(pair)
         gaps = _gaps(curves, pair, args)
         at = gaps.crossing()

@@ -13,7 +13,6 @@ from compiler.checks import Matches
 from report.checks.decide import Decision, decide, noise_numbers, verdict_of, within_noise
 from report.checks.pair_figures import pair_figures
 from report.checks.pairs import Comparison, compare
-from report.points import difference_error
 from report.selection import conditions, require_metric, sentence
 from report.table import Curves
 from report.verdict import CheckResult, Number
@@ -27,13 +26,10 @@ def matches(args: Matches, table: pd.DataFrame, curves: Curves) -> CheckResult:
                          arms={"a": args.a, "b": args.b})
     numbers: dict[str, Number] = {}
     decisions: list[Decision] = []
-    for pair in comparison.rows():
-        if pair["state_1"] != "completed" or pair["state_2"] != "completed":
-            continue
+    for pair in comparison.completed():
         gap = abs(pair["y_1"] - pair["y_2"])
         tolerance = args.tolerance * abs(pair["y_2"]) if args.relative else args.tolerance
-        error = difference_error(comparison.noise, pair["n_1"], pair["n_2"])
-        decisions.append(decide(tolerance - gap, error, args.sigmas))
+        decisions.append(decide(tolerance - gap, comparison.error(pair), args.sigmas))
         numbers[f"gap at {comparison.pair_label(pair)}"] = \
             gap / abs(pair["y_2"]) if args.relative else gap
     blockers = comparison.blockers()

@@ -13,7 +13,6 @@ from compiler.checks import Ordering
 from report.checks.decide import Decision, decide, noise_numbers, verdict_of, within_noise
 from report.checks.pair_figures import pair_figures
 from report.checks.pairs import Comparison, compare
-from report.points import difference_error
 from report.selection import conditions, require_metric, sentence
 from report.table import Curves
 from report.verdict import CheckResult, Number
@@ -27,12 +26,9 @@ def ordering(args: Ordering, table: pd.DataFrame, curves: Curves) -> CheckResult
                          arms={"lower": args.lower, "higher": args.higher})
     numbers: dict[str, Number] = {}
     decisions: list[Decision] = []
-    for pair in comparison.rows():
-        if pair["state_1"] != "completed" or pair["state_2"] != "completed":
-            continue
+    for pair in comparison.completed():
         gap = pair["y_2"] - pair["y_1"]
-        error = difference_error(comparison.noise, pair["n_1"], pair["n_2"])
-        decisions.append(decide(gap - args.margin, error, args.sigmas))
+        decisions.append(decide(gap - args.margin, comparison.error(pair), args.sigmas))
         numbers[f"gap at {comparison.pair_label(pair)}"] = gap
     blockers = comparison.blockers()
     verdict = verdict_of(decisions, blockers)

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from report.errors import ReportError
-from report.points import points, pooled_std
+from report.points import difference_error, points, pooled_std
 from report.selection import (Counts, conditions, fmt, matching, naming, require_columns, select,
                               varying)
 
@@ -56,6 +56,15 @@ class Comparison:
 
     def rows(self) -> list[dict[str, Any]]:
         return self.pairs.to_dict("records")
+
+    def completed(self) -> list[dict[str, Any]]:
+        """The pairs whose points both completed: the ones a check can judge."""
+        return [pair for pair in self.rows()
+                if pair["state_1"] == "completed" and pair["state_2"] == "completed"]
+
+    def error(self, pair: dict[str, Any]) -> float:
+        """The standard error of the pair's difference, from the seed-to-seed noise."""
+        return difference_error(self.noise, pair["n_1"], pair["n_2"])
 
     def pair_label(self, pair: dict[str, Any]) -> str:
         """Where a pair sits, e.g. "model.width=64"; "all runs" when nothing varies."""
