@@ -30,10 +30,16 @@ base:
   eval: {every: 2, batches: 1}
 """
 
-# Stands in for torchrun: records its arguments, fails when asked to.
+# Stands in for torchrun: records its arguments, fails or diverges when asked to (a diverged
+# run writes its summary and exits non-zero, as the runtime does).
 FAKE_TORCHRUN = """\
 #!/usr/bin/env bash
 echo "$@" >> "$TORCHRUN_LOG"
+if [[ -n "${DIVERGE_ON:-}" && "$*" == *"$DIVERGE_ON"* ]]; then
+  mkdir -p "$CLAIMLAB_RESULTS/runs/$DIVERGE_ON"
+  echo '{"status": "diverged"}' > "$CLAIMLAB_RESULTS/runs/$DIVERGE_ON/summary.json"
+  exit 1
+fi
 [[ "$*" != *"${FAIL_ON:-none}"* ]]
 """
 
@@ -90,7 +96,8 @@ def test_launch_runs_each_job_from_anywhere_and_skips_completed_runs(tmp_path, p
     write_plan(plan, out)
     results = tmp_path / "results"
     done, failed = plan.runs[1].id, plan.runs[2].id   # a failed run is tried again
-    for run_id, status in ((done, "completed"), (failed, "failed")):
+    diverged = plan.runs[0].id                          # a diverged one is a result
+    for run_id, status in ((done, "completed"), (failed, "failed"), (diverged, "diverged")):
         (results / "runs" / run_id).mkdir(parents=True)
         summary = {"id": run_id, "status": status}
         (results / "runs" / run_id / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -101,8 +108,18 @@ def test_launch_runs_each_job_from_anywhere_and_skips_completed_runs(tmp_path, p
                    env={**env, "CLAIMLAB_RESULTS": str(results)}, capture_output=True)
 
     expected = [f"--standalone --nproc_per_node=1 -m runtime.train {out / 'jobs' / run.id}.json "
-                f"--results {results}" for run in plan.runs if run.id != done]
+                f"--results {results}" for run in plan.runs if run.id not in (done, diverged)]
     assert log.read_text().splitlines() == expected
+
+
+def test_a_run_that_diverges_does_not_stop_the_plan(tmp_path, plan, fake_torchrun):
+    env, log = fake_torchrun
+    write_plan(plan, tmp_path / "plan")
+    env = {**env, "DIVERGE_ON": plan.runs[0].id, "CLAIMLAB_RESULTS": str(tmp_path / "results")}
+    result = subprocess.run(["bash", tmp_path / "plan" / "launch.sh"], env=env,
+                            capture_output=True)
+    assert result.returncode == 0, result.stderr
+    assert len(log.read_text().splitlines()) == len(plan.runs)
 
 
 def test_results_default_to_the_current_directory(tmp_path, plan, fake_torchrun):
