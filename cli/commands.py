@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from cli.plan_report import statuses
 from cli.problems import UserError
 from cli.progress import Progress
 from cli.spec_options import resource_sets
@@ -18,9 +19,18 @@ from compiler import CompiledSpec, SpecError, compile_spec
 from compiler.emit import write_plan, write_slurm
 from compiler.slurm import SlurmPathError
 from runtime.executor import Job, pending, run_jobs
+from runtime.job_graph import JobGraph
 from runtime.results import FINISHED, run_status
 
 SPECS_DIR = Path("specs")
+
+
+def spec_paths(given: Sequence[Path]) -> list[Path]:
+    """The spec files named; none named, every *.yaml directly under specs/."""
+    paths = list(given) or sorted(SPECS_DIR.glob("*.yaml"))
+    if not paths:
+        raise UserError(f"no specs given and none found in {SPECS_DIR}/")
+    return paths
 
 
 def default_plan_dir(spec_name: str) -> Path:
@@ -52,8 +62,8 @@ def compile_command(args: argparse.Namespace) -> int:
         except SlurmPathError as error:
             raise UserError(str(error)) from None
         written += [str(script) for script in scripts]
-    statuses = Counter(run_status(args.results, run.id) for run in compiled.plan.runs)
-    finished = sum(statuses[s] for s in FINISHED)
+    found = statuses(args.results, [run.id for run in compiled.plan.runs])
+    finished = sum(status in FINISHED for status in found.values())
     print(f"{compiled.spec.name}: {len(compiled.plan.runs)} runs in plan, "
           f"{finished} already finished, {len(compiled.plan.runs) - finished} to run")
     print(f"wrote {', '.join(written)}")
@@ -62,9 +72,8 @@ def compile_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _jobs_of(target: Path, results: Path, profiles: Sequence[str] = (),
+def _jobs_of(target: Path, profiles: Sequence[str] = (),
              sets: Sequence[str] = ()) -> tuple[str, list[Job]]:
-
     """The plan's name and jobs, compiling first when `target` is a spec file."""
     if target.is_dir() and (profiles or sets):
         raise UserError(f"{target}: --profile and --set apply to a spec file, not to a "
@@ -87,9 +96,10 @@ def _jobs_of(target: Path, results: Path, profiles: Sequence[str] = (),
 def run_command(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UserError(f"--jobs must be at least 1, found {args.jobs}")
-    name, jobs = _jobs_of(args.target, args.results, args.profiles, args.sets)
+    name, jobs = _jobs_of(args.target, args.profiles, args.sets)
     try:
-        todo = pending(jobs, args.results)
+        graph = JobGraph.of(jobs)  # reads every job file, once for both uses below
+        todo = pending(jobs, args.results, graph)
     except ValidationError as error:
         # A job whose data changed since it was compiled, say.
         message = error.errors()[0]["msg"].removeprefix("Value error, ")
@@ -102,8 +112,8 @@ def run_command(args: argparse.Namespace) -> int:
     print(f"{name}: {len(jobs)} runs in plan, {len(jobs) - len(todo)} already finished, "
           f"running {len(todo)} with {min(args.jobs, len(todo))} at a time -> {args.results}/runs/")
     progress = Progress(total=len(todo))
-    outcomes = run_jobs(todo, args.results, workers=args.jobs,
-                        on_done=progress.done)
+    outcomes = run_jobs(todo, args.results, workers=args.jobs, on_done=progress.done,
+                        graph=graph)
     progress.close()
     counts = Counter(o.status for o in outcomes)
     print(f"{name}: " + ", ".join(f"{counts[s]} {s}" for s in ("completed", "diverged", "failed")))

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli.commands import load_spec
 from cli.problems import UserError
-from cli.runs import pick_run
+from cli.runs import add_run_arguments, pick_run
 from cli.spec_options import add_spec_options
 from cli.tables import text_table
 
@@ -27,8 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "and print each role's activation RMS per width and its log-log slope "
                     "against width. Under a parametrization right for the optimizer the slopes "
                     "stay near 0; under SP with Adam, hidden activations and logits grow.")
-    p.add_argument("spec", type=Path, metavar="SPEC", help="the spec file (YAML)")
-    p.add_argument("--run", metavar="ID", help="the run: its id or the first digits of it")
+    add_run_arguments(p)
     p.add_argument("--widths", type=int, nargs="+", default=[64, 128, 256, 512],
                    metavar="W", help="widths to train at (default: 64 128 256 512)")
     p.add_argument("--steps", type=int, default=5, metavar="N",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cli.plan_report import Rate, statuses
 from cli.tables import hours, markdown_table, swept_text, value_text
-from compiler.estimate import gpu_hours, run_cost
+from compiler.estimate import run_cost
 from compiler.plan_diff import Change, ChangedRun, PlanDiff
 from runtime.results import FINISHED
 
@@ -45,7 +45,7 @@ class DiffReport:
         flops = sum(run_cost(run.config).flops for run in
                     (*self.diff.added, *(c.new for c in self.diff.changed))
                     if self._statuses[run.id] not in FINISHED)
-        return gpu_hours(flops, self.rate.peak_flops, self.rate.utilisation)
+        return self.rate.gpu_hours(flops)
 
     def groups(self) -> list[tuple[tuple[Change, ...], list[ChangedRun]]]:
         grouped: dict[tuple[Change, ...], list[ChangedRun]] = {}

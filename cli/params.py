@@ -12,13 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from pathlib import Path
 from typing import Any
 
 from cli.commands import load_spec
-from cli.runs import pick_run
+from cli.runs import add_run_arguments, pick_run
 from cli.spec_options import add_spec_options
 from cli.tables import swept_text, text_table
+from compiler.plan import PlannedRun
 from runtime.config import RunConfig
 from runtime.parametrization import attention_scale, residual_multiplier, width_mult
 
@@ -29,9 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Show every parameter of a run's model with its role and the init std, "
                     "peak learning rate, weight decay and forward multiplier its "
                     "parametrization gives it.")
-    p.add_argument("spec", type=Path, metavar="SPEC", help="the spec file (YAML)")
-    p.add_argument("--run", metavar="ID", help="the run: its id or the first digits of it "
-                                               "(needed when the runs' models differ)")
+    add_run_arguments(p, needed_when="the runs' models differ")
     p.add_argument("--json", action="store_true",
                    help="print a JSON list, one object per parameter")
     add_spec_options(p)
@@ -82,7 +80,7 @@ def render(run_id: str, overrides: dict[str, Any], config: RunConfig,
     return f"{head}\n\n{table}\n\n{len(rows)} parameters, {total:,} numbers"
 
 
-def _model_identity(run: Any) -> str:
+def _model_identity(run: PlannedRun) -> str:
     """What decides the table: the model, the parametrization and the optimizer."""
     config = run.config
     return json.dumps([config.model.model_dump(mode="json"),

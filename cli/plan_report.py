@@ -24,6 +24,9 @@ class Rate:
     peak_flops: float
     utilisation: float
 
+    def gpu_hours(self, flops: float) -> float:
+        return gpu_hours(flops, self.peak_flops, self.utilisation)
+
     def describe(self) -> str:
         return f"{self.utilisation:.0%} of {self.peak_flops / 1e12:g} TFLOP/s per GPU"
 
@@ -81,7 +84,7 @@ def _totals(table: list[Row], rate: Rate) -> str:
     flops = sum(row.cost.flops for row in table)
     todo = sum(row.cost.flops for row in table if row.status not in FINISHED)
     tokens = sum(row.cost.tokens for row in table)
-    total, left = (hours(gpu_hours(f, rate.peak_flops, rate.utilisation)) for f in (flops, todo))
+    total, left = hours(rate.gpu_hours(flops)), hours(rate.gpu_hours(todo))
     return (f"{by_status}.\n"
             f"{si(tokens)} tokens; {si(flops)} FLOPs (6·N·D, N the non-embedding parameters, "
             f"D the tokens) = {total} GPU-hours at {rate.describe()}; {left} GPU-hours for "
@@ -98,5 +101,5 @@ def _as_json(plan: Plan, table: list[Row], rate: Rate) -> dict:
                   "flops": row.cost.flops} for row in table],
         "totals": {"runs": len(table), **Counter(row.status for row in table),
                    "tokens": sum(row.cost.tokens for row in table), "flops": flops,
-                   "gpu_hours": gpu_hours(flops, rate.peak_flops, rate.utilisation)},
+                   "gpu_hours": rate.gpu_hours(flops)},
     }

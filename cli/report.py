@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import argparse
 import functools
-import http.server
 from pathlib import Path
 
-from cli.commands import SPECS_DIR, load_spec
+from cli.commands import load_spec, spec_paths
 from cli.problems import UserError
 from cli.spec_options import add_spec_options
 
@@ -44,11 +43,8 @@ def report_command(args: argparse.Namespace) -> int:
     from report.errors import ReportError
     from report.site import build_report
 
-    spec_paths = args.specs or sorted(SPECS_DIR.glob("*.yaml"))
-    if not spec_paths:
-        raise UserError(f"no specs given and none found in {SPECS_DIR}/")
     entries = []
-    for path in spec_paths:
+    for path in spec_paths(args.specs):
         compiled = load_spec(path, args.profiles, args.sets)
         entries.append((compiled.spec, compiled.plan, path))
     try:
@@ -64,7 +60,9 @@ def report_command(args: argparse.Namespace) -> int:
 def serve(site_dir: Path, host: str, port: int) -> None:
     """Serve `site_dir` until interrupted. A later `claimlab report` into the same folder
     is served as soon as it is built."""
-    handler = functools.partial(_SiteHandler, directory=str(site_dir))
+    import http.server  # with the ssl it loads, only for --serve: not at every command's start
+
+    handler = functools.partial(_site_handler(), directory=str(site_dir))
     try:
         server = http.server.ThreadingHTTPServer((host, port), handler)
     except OSError as error:
@@ -79,23 +77,28 @@ def serve(site_dir: Path, host: str, port: int) -> None:
             print("stopped serving")
 
 
-class _SiteHandler(http.server.SimpleHTTPRequestHandler):
-    """Files from the site; a missing one gets the site's own 404 page, as a web host
-    serving the site would give it."""
+def _site_handler() -> type:
+    import http.server
 
-    def send_error(self, code: int, message: str | None = None,
-                   explain: str | None = None) -> None:
-        page = Path(self.directory) / "404.html"
-        if code != 404 or not page.is_file():
-            super().send_error(code, message, explain)
-            return
-        body = page.read_bytes()
-        self.send_response(404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+    class SiteHandler(http.server.SimpleHTTPRequestHandler):
+        """Files from the site; a missing one gets the site's own 404 page, as a web host
+        serving the site would give it."""
 
-    def log_message(self, format: str, *args: object) -> None:
-        """One line per request would bury the address printed above."""
+        def send_error(self, code: int, message: str | None = None,
+                       explain: str | None = None) -> None:
+            page = Path(self.directory) / "404.html"
+            if code != 404 or not page.is_file():
+                super().send_error(code, message, explain)
+                return
+            body = page.read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            """One line per request would bury the address printed above."""
+
+    return SiteHandler

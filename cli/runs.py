@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cli.problems import UserError
 from cli.tables import swept_text
 from compiler.plan import Plan, PlannedRun
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, needed_when: str | None = None) -> None:
+    """SPEC and `--run ID`, for the commands that show one run of a spec's plan;
+    `needed_when` says when --run is required, e.g. "the runs differ in their data"."""
+    parser.add_argument("spec", type=Path, metavar="SPEC", help="the spec file (YAML)")
+    parser.add_argument("--run", metavar="ID",
+                        help="the run: its id or the first digits of it"
+                             + (f" (needed when {needed_when})" if needed_when else ""))
 
 
 def pick_run(plan: Plan, wanted: str | None, spec: Path, *,

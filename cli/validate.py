@@ -7,16 +7,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from cli.problems import UserError
+from cli.commands import spec_paths
 from compiler import SpecError, compile_spec
-
-SPECS_DIR = Path("specs")
 
 
 def validate_command(args: argparse.Namespace) -> int:
-    paths = args.specs or sorted(SPECS_DIR.glob("*.yaml"))
-    if not paths:
-        raise UserError(f"no specs given and none found in {SPECS_DIR}/")
+    paths = spec_paths(args.specs)
     failed = 0
     for path in paths:
         if not path.is_file():
