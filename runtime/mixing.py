@@ -48,9 +48,6 @@ class MixPlan:
         self.before = np.zeros((steps + 1, len(names)), dtype=np.int64)
         np.cumsum(self.counts, axis=0, out=self.before[1:])
 
-    def phase_at(self, step: int) -> PlannedPhase:
-        return next(p for p in self.phases if p.first <= step < p.end)
-
     @property
     def total_draws(self) -> np.ndarray:
         return self.before[-1]

@@ -61,8 +61,16 @@ class Sampler:
             _check_window(name, "val", p.val, seq_len + 1)
         self.dtype = np.result_type(*(p.train.tokens.dtype for p in self.prepared))
         self.loss_weights = np.array([source.loss_weight for source in self.configs])
+        # The last rows drawn: a training step asks for them twice (tokens, loss weights).
+        self._last: tuple[tuple[int, int, int, int], Rows] | None = None
 
     def rows(self, seed: int, step: int, rank: int = 0, world_size: int = 1) -> Rows:
+        key = (seed, step, rank, world_size)
+        if self._last is None or self._last[0] != key:
+            self._last = key, self._rows(seed, step, rank, world_size)
+        return self._last[1]
+
+    def _rows(self, seed: int, step: int, rank: int, world_size: int) -> Rows:
         local = step - self.first_step
         if not 0 <= local < self.steps:
             raise ValueError(f"step {step} is outside the run's steps {self.first_step} to "

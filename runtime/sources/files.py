@@ -19,6 +19,9 @@ from pathlib import Path
 from runtime.sources.store import cache_dir, write_bytes_atomic
 
 _CHUNK = 1 << 20
+# Digests this process has read or computed, by the same key as the cache's memo files:
+# a config validated many times (every run of a sweep) reads each memo once.
+_digests: dict[str, str] = {}
 
 
 def expand(pattern: str) -> Path:
@@ -72,6 +75,12 @@ def _has_magic(text: str) -> bool:
 def file_digest(path: Path) -> str:
     stat = path.stat()
     key = f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}"
+    if key not in _digests:
+        _digests[key] = _stored_digest(path, key)
+    return _digests[key]
+
+
+def _stored_digest(path: Path, key: str) -> str:
     memo = cache_dir() / "digests" / hashlib.sha256(key.encode()).hexdigest()
     try:
         return memo.read_text(encoding="ascii")
