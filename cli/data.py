@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 from cli.commands import load_spec
 from cli.problems import UserError
-from cli.runs import pick_run
+from cli.runs import add_run_arguments, pick_run
 from cli.spec_options import add_spec_options
 from cli.tables import swept_text, text_table
 from compiler.plan import PlannedRun
@@ -27,9 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Show each source of a run's data (size, split, cache), and per phase the "
                     "planned and the realised share of each source over the phase's first "
                     "batches, with decoded samples.")
-    p.add_argument("spec", type=Path, metavar="SPEC", help="the spec file (YAML)")
-    p.add_argument("--run", metavar="ID", help="the run: its id or the first digits of it "
-                                               "(needed when the runs differ in their data)")
+    add_run_arguments(p, needed_when="the runs differ in their data")
     p.add_argument("--batches", type=int, default=100, metavar="N",
                    help="batches per phase the realised shares count (default: 100)")
     p.add_argument("--samples", type=int, default=2, metavar="K",

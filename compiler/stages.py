@@ -128,17 +128,12 @@ def resolve_chain(data: Mapping[str, Any], stages: Sequence[Stage]) -> list[Stag
 
 
 def _start(stage: Stage, own: Mapping[str, Any], parent: StageRun) -> dict[str, Any]:
-    end = last_step(parent.config)
+    end = parent.config.last_step
     at = own.get("at") or end
     if at > end:
         raise SpecError([Problem(("stages", stage.name, "at"),
                                  f"stage {parent.stage!r} ends at step {end}, before {at}")])
     return {"run": parent.id, "step": at, "optimizer_state": own.get("optimizer_state", True)}
-
-
-def last_step(config: RunConfig) -> int:
-    """The step a run ends at, counted from the first stage of its chain."""
-    return (config.start.step if config.start else 0) + config.budget.steps
 
 
 def _resolve(name: str, own: Mapping[str, Any],

@@ -21,8 +21,7 @@ def describe_data(config: RunConfig, batches: int = 100, samples: int = 2) -> di
     """The run's data; realised shares over the first `batches` batches of each phase, and
     `samples` decoded windows per source and phase."""
     steps, seq_len = config.budget.steps, config.model.seq_len
-    first_step = config.start.step if config.start else 0
-    sampler = Sampler(config.data, steps, seq_len, first_step)
+    sampler = Sampler(config.data, steps, seq_len, config.first_step)
     return {
         "steps": steps,
         "batch_size": config.data.batch_size,
