@@ -27,12 +27,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cli.diff_report import DiffReport, render_diff  # noqa: E402
-from cli.plan_report import Rate  # noqa: E402
-from compiler import compile_spec  # noqa: E402
-from compiler.files import GitFiles  # noqa: E402
-from compiler.plan_diff import diff_plans  # noqa: E402
-from runtime.config import RunConfig  # noqa: E402
+from claimlab.plan_diff import DiffReport, render_diff
+from claimlab.plan_table import Rate
+from compiler import compile_spec
+from compiler.language.files import GitFiles
+from compiler.planning.diff import diff_plans
+from runtime.config.run import RunConfig
 
 SPEC = """\
 name: bench-10k

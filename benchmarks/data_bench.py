@@ -24,10 +24,10 @@ from pathlib import Path
 
 import torch
 
-from runtime.config import RunConfig
-from runtime.data import Batches
-from runtime.sources.models import BuiltinSource
-from runtime.sources.prepare import prepare
+from runtime.config.run import RunConfig
+from runtime.data.batches import Batches
+from runtime.data.sources.configs import BuiltinSource
+from runtime.data.sources.prepare import prepare
 from runtime.train import train
 
 # The demo spec (specs/mup-lr-transfer.yaml) at its smallest width.

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from compiler import compile_spec
-from report.site import build_report
+from report.site.build import build_report
 from runtime.results import iter_metrics, run_dir, write_json_atomic
 
 REPO = Path(__file__).resolve().parent.parent

@@ -28,12 +28,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from runtime.config import RunConfig
-from runtime.data import Batches
-from runtime.evaluation import loss_fn
-from runtime.model import GPT
-from runtime.optimizers import build_optimizer
+from runtime.config.run import RunConfig
+from runtime.data.batches import Batches
+from runtime.model.gpt import GPT
+from runtime.optim import build_optimizer
 from runtime.train import train
+from runtime.training.evaluation import loss_fn
 
 MODELS = {
     "demo (w128 d2 T64 B16)": {"model": {"width": 128, "depth": 2, "head_dim": 16,

@@ -9,16 +9,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from compiler.claims import claim_value_problems, duplicate_claim_ids
-from compiler.compose import compose
-from compiler.errors import Problem, SpecError
-from compiler.files import LOCAL, Files
-from compiler.plan import Plan, build_plan, planned_runs
-from compiler.pydantic_errors import explain
-from compiler.spec import Spec
-from compiler.sweep_checks import sweep_problems
-from compiler.sweep_spec import Sweep
-from runtime.config import RunConfig
+from compiler.language.claim_rules import claim_value_problems, duplicate_claim_ids
+from compiler.language.compose import compose
+from compiler.language.errors import Problem, SpecError
+from compiler.language.files import LOCAL, Files
+from compiler.language.pydantic_errors import explain
+from compiler.language.spec import Spec
+from compiler.language.sweep import Sweep
+from compiler.language.sweep_rules import sweep_problems
+from compiler.planning.plan import Plan, build_plan, planned_runs
+from runtime.config.run import RunConfig
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from compiler.plan import Plan
+from compiler.planning.plan import Plan
 from runtime.results import iter_metrics, read_summary, run_status
 
 # Summary fields copied next to the final metrics: the facts a reader wants about a run

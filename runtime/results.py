@@ -3,7 +3,7 @@
     <results>/runs/<run_id>/config.json     the RunConfig that ran
     <results>/runs/<run_id>/metrics.jsonl   one JSON object per logged step, appended as it goes
     <results>/runs/<run_id>/summary.json    written once at the end (atomically)
-    <results>/runs/<run_id>/ckpt/step-<N>.pt  checkpoints (runtime/checkpoint.py): the newest
+    <results>/runs/<run_id>/ckpt/step-<N>.pt  checkpoints (training/checkpoint.py): the newest
                                             until the run finishes, and those other runs
                                             start from
 

@@ -2,12 +2,13 @@
 `torchrun --nproc_per_node=N` for data parallelism (gloo on CPU, nccl on CUDA).
 
 Writes <DIR>/runs/<run_id>/config.json at the start, appends one line per step to metrics.jsonl
-(runtime/trainer.py says what a line holds), checkpoints into ckpt/ (runtime/checkpoint.py),
-and writes summary.json at the end. A run ends `completed`, `diverged` (a non-finite loss or
-gradient norm, or a loss past `stability.max_loss_ratio` times the first; `diverged_at` is the
-step) or `failed` (any exception; `error` and `traceback` say what). `train()` returns the
-summary and never raises for a failure of the run itself. Started again, a run resumes from its
-newest checkpoint and ends with the numbers it would have had uninterrupted.
+(runtime/training/trainer.py says what a line holds), checkpoints into ckpt/
+(runtime/training/checkpoint.py), and writes summary.json at the end. A run ends `completed`,
+`diverged` (a non-finite loss or gradient norm, or a loss past `stability.max_loss_ratio` times
+the first; `diverged_at` is the step) or `failed` (any exception; `error` and `traceback` say
+what). `train()` returns the summary and never raises for a failure of the run itself. Started
+again, a run resumes from its newest checkpoint and ends with the numbers it would have had
+uninterrupted.
 
 A SIGTERM (a preempted job) makes the command checkpoint after the current step and exit with
 code 143, leaving the run unfinished, so the next start resumes it.
@@ -28,12 +29,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from runtime import checkpoint, ddp
-from runtime.config import RunConfig, load_job
-from runtime.device import Device, pick
-from runtime.flops import flops_per_token
+from runtime.config.run import RunConfig, load_job
+from runtime.model.flops import flops_per_token
 from runtime.results import run_dir, write_json_atomic
-from runtime.trainer import Progress, fit
+from runtime.training import checkpoint, ddp
+from runtime.training.device import Device, pick
+from runtime.training.trainer import Progress, fit
 
 Record = dict[str, Any]
 
@@ -62,7 +63,7 @@ def train(
         ddp.start(world, chosen.device)
         fit(config, out_dir, chosen, world, progress, on_eval, stop)
         summary["status"] = "completed" if progress.diverged_at is None else "diverged"
-    except Exception as exc:  # noqa: BLE001 - any failure of the run ends up in its summary
+    except Exception as exc:
         chosen = None
         summary.update(status="failed", error=f"{type(exc).__name__}: {exc}",
                        traceback=traceback.format_exc())

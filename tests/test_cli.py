@@ -36,7 +36,7 @@ claims:
 
 def claimlab(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CLAIMLAB_CACHE": str(cwd / "cache")}
-    return subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "claimlab.main", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -117,8 +117,8 @@ def test_compile_run_report(project: Path) -> None:
 def test_commands_that_do_not_train_start_without_torch(tmp_path: Path) -> None:
     # compile, plan, validate and the pre-commit hook run on every spec edit: they must not pay
     # the seconds torch takes to import.
-    probe = ("import sys, cli.main; "
-             "assert 'torch' not in sys.modules, 'cli.main imported torch'")
+    probe = ("import sys, claimlab.main; "
+             "assert 'torch' not in sys.modules, 'claimlab.main imported torch'")
     result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
                             text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr

@@ -33,7 +33,7 @@ sweep:
 
 def claimlab(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CLAIMLAB_CACHE": str(cwd / "cache")}
-    return subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "claimlab.main", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
 
 

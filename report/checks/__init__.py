@@ -1,8 +1,8 @@
 """The claim checks, by kind: each is a named function with typed arguments.
 
 A check is `(args, table, curves) -> CheckResult`: `args` is its model from
-compiler/checks.py, `table` is report.table.runs_table() of the claim's plan and `curves`
-reads a run's metrics on demand. A final metric that no summary reports is each run's last
+compiler/language/check_args.py, `table` is report.table.runs_table() of the claim's plan and
+`curves` reads a run's metrics on demand. A final metric that no summary reports is each run's last
 logged value (report.table.with_last_logged). Adding a kind means a model there and a module
 here.
 """
@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from compiler.checks import CheckConfig
+from compiler.language.check_args import CheckConfig
 from report.checks.argmin_stable import argmin_stable
 from report.checks.crossing import crossing
 from report.checks.curve_fit_predict import curve_fit_predict
@@ -22,8 +22,8 @@ from report.checks.monotone import monotone
 from report.checks.ordering import ordering
 from report.checks.power_law_fit import power_law_fit
 from report.checks.slope import slope
+from report.checks.verdict import CheckResult
 from report.table import Curves, with_last_logged
-from report.verdict import CheckResult
 
 CHECKS: dict[str, Callable[..., CheckResult]] = {
     check.__name__: check

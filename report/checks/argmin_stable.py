@@ -15,15 +15,26 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from compiler.checks import ArgminStable
+from compiler.language.check_args import ArgminStable
 from report.checks.optima import Optimum, optima, sweep_points
+from report.checks.selection import (
+    Counts,
+    conditions,
+    fmt,
+    matching,
+    other_slices,
+    require_columns,
+    require_metric,
+    require_positive,
+    select,
+    sentence,
+    short,
+)
+from report.checks.verdict import CheckResult, Number, Verdict
 from report.figures.curves import CurveGroup, curves_figure, sources_figure
 from report.figures.style import label
 from report.figures.sweep import Panel, sweep_figure
-from report.selection import (Counts, conditions, fmt, matching, other_slices, require_columns,
-                              require_metric, require_positive, select, sentence, short)
 from report.table import Curves
-from report.verdict import CheckResult, Number, Verdict
 
 KIND = "argmin_stable"
 # Spreads equal to the tolerance up to float rounding (log10 of a logspace) count as within.

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from compiler.checks import Crossing
+from compiler.language.check_args import Crossing
 from report.checks.decide import Decision, verdict_of
 from report.checks.pair_figures import pair_figures
 from report.checks.pairs import Comparison, compare
-from report.selection import conditions, sentence
+from report.checks.selection import conditions, sentence
+from report.checks.verdict import CheckResult, Number
 from report.table import Curves
-from report.verdict import CheckResult, Number
 
 KIND = "crossing"
 

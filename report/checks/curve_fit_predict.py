@@ -1,7 +1,7 @@
 """curve_fit_predict: a loss-curve law fitted on some runs predicts the others.
 
 "The annealing law fitted on cosine runs predicts the WSD curve within 2%": the law
-(report.laws) is fitted to every point of the `fit` runs' curves at once, separately for each
+(report.checks.laws) is fitted to every point of the `fit` runs' curves at once, separately for each
 value of what both arms sweep (each width has its own L0), then each held-out `predict` run's
 curve is predicted from its own learning-rate schedule and scored by the relative error at
 each of its points.
@@ -15,15 +15,24 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from compiler.checks import CurveFitPredict
+from compiler.language.check_args import CurveFitPredict
 from report.checks.decide import Decision, decide, verdict_of
+from report.checks.laws import PARAMETERS, FittedLaw, Schedule, fit_law
+from report.checks.selection import (
+    Counts,
+    by_config,
+    conditions,
+    matching,
+    naming,
+    require_columns,
+    select,
+    sentence,
+    varying,
+)
+from report.checks.verdict import CheckResult, Number
 from report.errors import ReportError
 from report.figures.fit import FitCurve, fit_figure
-from report.laws import PARAMETERS, FittedLaw, Schedule, fit_law
-from report.selection import (Counts, by_config, conditions, matching, naming, require_columns,
-                              select, sentence, varying)
 from report.table import Curves
-from report.verdict import CheckResult, Number
 
 KIND = "curve_fit_predict"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from report.verdict import Verdict
+from report.checks.verdict import Verdict
 
 Decision = Literal["holds", "fails", "unclear"]
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from compiler.checks import Matches
+from compiler.language.check_args import Matches
 from report.checks.decide import Decision, decide, noise_numbers, verdict_of, within_noise
 from report.checks.pair_figures import pair_figures
 from report.checks.pairs import Comparison, compare
-from report.selection import conditions, require_metric, sentence
+from report.checks.selection import conditions, require_metric, sentence
+from report.checks.verdict import CheckResult, Number
 from report.table import Curves
-from report.verdict import CheckResult, Number
 
 KIND = "matches"
 

@@ -7,19 +7,30 @@ are seeds (report.checks.decide).
 
 from __future__ import annotations
 
+import itertools
+
 import pandas as pd
 import plotly.graph_objects as go
 
-from compiler.checks import Monotone
+from compiler.language.check_args import Monotone
 from report.checks.decide import Decision, decide, noise_numbers, verdict_of, within_noise
+from report.checks.points import difference_error, points, pooled_std
+from report.checks.selection import (
+    Counts,
+    conditions,
+    naming,
+    require_columns,
+    require_metric,
+    select,
+    sentence,
+    short,
+    varying,
+)
+from report.checks.verdict import CheckResult
 from report.figures.curves import CurveGroup, curves_figure, sources_figure
 from report.figures.style import label
 from report.figures.sweep import Panel, sweep_figure
-from report.points import difference_error, points, pooled_std
-from report.selection import (Counts, conditions, naming, require_columns, require_metric, select,
-                              sentence, short, varying)
 from report.table import Curves
-from report.verdict import CheckResult
 
 KIND = "monotone"
 MAX_CURVE_PANELS = 4
@@ -41,7 +52,7 @@ def monotone(args: Monotone, table: pd.DataFrame, curves: Curves) -> CheckResult
     against = 0.0       # the largest step the wrong way
     for _, line in sweep.groupby("group", sort=True):
         done = line[line.state == "completed"].sort_values("x").to_dict("records")
-        for before, after in zip(done, done[1:], strict=False):
+        for before, after in itertools.pairwise(done):
             step = sign * (after["y"] - before["y"])
             decisions.append(decide(step, difference_error(noise, before["n"], after["n"]),
                                     args.sigmas))

@@ -13,7 +13,7 @@ from typing import Literal
 
 import pandas as pd
 
-from report.points import points
+from report.checks.points import points
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from report.checks.pairs import Arm, Comparison
+from report.checks.selection import fmt
 from report.figures.curves import CurveGroup, curves_figure, sources_figure
 from report.figures.style import KEY_COLOR
 from report.figures.sweep import Panel, sweep_figure
-from report.selection import fmt
 from report.table import Curves
 
 # Curves of more pairs than this would make panels too narrow to read: an even spread of

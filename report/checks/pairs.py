@@ -13,10 +13,18 @@ from typing import Any
 
 import pandas as pd
 
+from report.checks.points import difference_error, points, pooled_std
+from report.checks.selection import (
+    Counts,
+    conditions,
+    fmt,
+    matching,
+    naming,
+    require_columns,
+    select,
+    varying,
+)
 from report.errors import ReportError
-from report.points import difference_error, points, pooled_std
-from report.selection import (Counts, conditions, fmt, matching, naming, require_columns, select,
-                              varying)
 
 
 @dataclass(frozen=True)
@@ -24,7 +32,7 @@ class Arm:
     name: str                   # the check's argument name: lower, a, fit, ...
     where: dict[str, Any]
     keys: list[str]             # the config values that vary within the arm
-    points: pd.DataFrame        # report.points.points() of its runs over `keys`
+    points: pd.DataFrame        # report.checks.points.points() of its runs over `keys`
 
     @property
     def title(self) -> str:
@@ -40,7 +48,7 @@ class Comparison:
                                 # _1 (first arm) and _2 (second arm)
     counts: Counts              # the runs of both arms
     noise: float | None         # pooled seed-to-seed standard deviation, None with one seed
-    label_keys: list[str]       # the values that name a pair (report.selection.naming)
+    label_keys: list[str]       # the values that name a pair (report.checks.selection.naming)
 
     def blockers(self) -> list[str]:
         """Why the comparison cannot decide yet (empty: it can)."""

@@ -1,7 +1,7 @@
 """power_law_fit: fit metric = A * x^k (+ E) and check the exponent k, with its uncertainty.
 
 "Loss falls as a power of the training budget with an exponent near -0.3": the completed
-runs (each seed its own point) are fitted by least squares (report.fitting), and the
+runs (each seed its own point) are fitted by least squares (report.checks.fitting), and the
 exponent's confidence interval comes from resampling the runs. The claim's range decides
 only where the whole interval agrees.
 """
@@ -12,17 +12,25 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from compiler.checks import PowerLawFit
+from compiler.language.check_args import PowerLawFit
 from report.checks.decide import Decision, verdict_of
+from report.checks.fitting import PowerLaw, bootstrap, fit_power_law
+from report.checks.points import points
+from report.checks.selection import (
+    Counts,
+    conditions,
+    require_columns,
+    require_metric,
+    require_positive,
+    select,
+    sentence,
+    short,
+)
+from report.checks.verdict import CheckResult, Number
 from report.figures.curves import CurveGroup, curves_figure
 from report.figures.style import compact, label
 from report.figures.sweep import Panel, sweep_figure
-from report.fitting import PowerLaw, bootstrap, fit_power_law
-from report.points import points
-from report.selection import (Counts, conditions, require_columns, require_metric, require_positive,
-                              select, sentence, short)
 from report.table import Curves
-from report.verdict import CheckResult, Number
 
 KIND = "power_law_fit"
 

@@ -14,17 +14,27 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from compiler.checks import Slope
+from compiler.language.check_args import Slope
 from report.checks.decide import Decision, decide, verdict_of
+from report.checks.fitting import loglog_slope
 from report.checks.optima import optima, sweep_points
+from report.checks.points import points
+from report.checks.selection import (
+    Counts,
+    by_config,
+    conditions,
+    fmt,
+    naming,
+    require_columns,
+    require_positive,
+    select,
+    sentence,
+    varying,
+)
 from report.checks.slope_figures import slope_figures
+from report.checks.verdict import CheckResult, Number
 from report.errors import ReportError
-from report.fitting import loglog_slope
-from report.points import points
-from report.selection import (Counts, by_config, conditions, fmt, naming, require_columns,
-                              require_positive, select, sentence, varying)
 from report.table import Curves, named_by
-from report.verdict import CheckResult, Number
 
 KIND = "slope"
 

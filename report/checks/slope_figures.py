@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from compiler.checks import Slope
+from compiler.language.check_args import Slope
 from report.checks.optima import sweep_points
+from report.checks.points import points
+from report.checks.selection import conditions, matching, naming, other_slices, short, varying
 from report.figures.coord import coord_figure
 from report.figures.curves import CurveGroup, curves_figure, sources_figure
 from report.figures.style import colors, compact, label
 from report.figures.sweep import Panel, sweep_figure
-from report.points import points
-from report.selection import conditions, matching, naming, other_slices, short, varying
 from report.table import Curves
 
 if TYPE_CHECKING:

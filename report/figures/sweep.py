@@ -1,7 +1,7 @@
 """A final metric against a swept hyperparameter: one line per group, one panel per slice.
 
 The figure knows nothing about checks. A check hands it `Panel`s (one per slice of the
-runs, e.g. muP and SP) whose points table (report.points) has the columns:
+runs, e.g. muP and SP) whose points table (report.checks.points) has the columns:
 
     group   the value that names a line (a width; a metric, in a coord check)
     x       the swept value

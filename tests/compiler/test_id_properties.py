@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from compiler import SpecError, check_spec, compile_spec
-from compiler.config_paths import field_type, with_value
-from compiler.schema import alternatives, literal_values
-from runtime.config import RunConfig
+from compiler.language.config_paths import field_type, with_value
+from compiler.language.model_paths import alternatives, literal_values
+from runtime.config.run import RunConfig
 
 NOT_HASHED = ("execution",)
 

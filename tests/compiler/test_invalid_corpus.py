@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from compiler import SpecError, compile_spec
-from compiler.config_paths import field_type, split
-from compiler.errors import show
-from compiler.schema import literal_values
+from compiler.language.config_paths import field_type, split
+from compiler.language.errors import show
+from compiler.language.model_paths import literal_values
 
 CORPUS = Path(__file__).parent / "invalid_specs"
 SPECS = sorted(CORPUS.glob("*.yaml"))

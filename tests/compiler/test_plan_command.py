@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import main
+from claimlab.main import main
 from compiler import compile_spec
-from compiler.estimate import run_cost
-from runtime.config import RunConfig
+from compiler.planning.estimate import run_cost
+from runtime.config.run import RunConfig
 
 SPEC = """\
 name: costs
@@ -73,7 +73,7 @@ def test_plan_as_text_states_the_utilisation(project, capsys):
     {"width": 96, "head_dim": 32, "depth": 3, "mlp_ratio": 2, "seq_len": 48},
 ])
 def test_the_parameter_count_is_the_models_without_embeddings(model):
-    from runtime.model import GPT
+    from runtime.model.gpt import GPT
     config = RunConfig.model_validate({"model": model})
     gpt = GPT(config.model, config.parametrization)
     roles = gpt.roles()

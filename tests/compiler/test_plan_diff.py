@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import main
+from claimlab.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -131,7 +131,7 @@ def test_the_pull_request_script_comments_on_every_spec(repo):
     script = repo / "scripts" / "plan-diff-comment.sh"
     script.write_text((ROOT / "scripts" / "plan-diff-comment.sh").read_text())
     launcher = repo / "claimlab"
-    launcher.write_text(f'#!/usr/bin/env bash\nexec "{sys.executable}" -m cli.main "$@"\n')
+    launcher.write_text(f'#!/usr/bin/env bash\nexec "{sys.executable}" -m claimlab.main "$@"\n')
     launcher.chmod(0o755)
     done = subprocess.run(["bash", str(script), "main"], cwd=repo, capture_output=True,
                           text=True, timeout=120,

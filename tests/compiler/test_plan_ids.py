@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from textwrap import dedent
 
-from compiler import compile_spec, write_plan
+from compiler import compile_spec
+from launch import write_plan
 
 SPEC = """\
 name: lr-sweep
@@ -90,7 +91,7 @@ def test_plan_json_is_byte_identical_across_compiles(tmp_path):
 def test_plan_json_is_the_same_in_another_process(tmp_path):
     (tmp_path / "spec.yaml").write_text(SPEC)
     root = Path(__file__).resolve().parents[2]
-    script = ("import sys; from compiler import compile_spec, write_plan; "
+    script = ("import sys; from compiler import compile_spec; from launch import write_plan; "
               "write_plan(compile_spec(sys.argv[1]).plan, sys.argv[2])")
     for out, hash_seed in (("first", "1"), ("second", "2")):
         subprocess.run([sys.executable, "-c", script, tmp_path / "spec.yaml", tmp_path / out],

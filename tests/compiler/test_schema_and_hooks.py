@@ -14,8 +14,8 @@ import jsonschema
 import pytest
 import yaml
 
-from cli.main import main
-from cli.schema import schema_text
+from claimlab.commands.schema import schema_text
+from claimlab.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))

@@ -5,7 +5,8 @@ import textwrap
 
 import pytest
 
-from compiler import SpecError, compile_spec, write_plan
+from compiler import SpecError, compile_spec
+from launch import write_plan
 
 SPEC = """\
 name: continual
@@ -77,7 +78,8 @@ def test_parents_come_first_and_the_plan_says_each_runs_stage(tmp_path):
 def test_a_stage_runs_identity_follows_its_parent(tmp_path):
     first = compiled(tmp_path).plan
     changed = compiled(tmp_path, SPEC.replace("warmup: 10", "warmup: 20")).plan
-    updates = lambda plan: {r.id for r in plan.runs if r.stage == "update"}
+    def updates(plan):
+        return {r.id for r in plan.runs if r.stage == "update"}
     assert updates(first).isdisjoint(updates(changed))
     # Keeping checkpoints does not change what a run computes, so not its id either.
     pretrain = [r for r in first.runs if r.stage == "pretrain"]

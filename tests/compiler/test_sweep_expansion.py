@@ -6,7 +6,7 @@ from textwrap import dedent
 import pytest
 
 from compiler import SpecError, compile_spec
-from compiler.ranges import Range
+from compiler.language.ranges import Range
 
 DEMO = """\
 name: mup-lr-transfer

@@ -5,8 +5,8 @@ from textwrap import dedent
 import pytest
 
 from compiler import compile_spec
-from compiler.expressions import ExpressionError, parse
-from compiler.ranges import Range
+from compiler.language.expressions import ExpressionError, parse
+from compiler.language.ranges import Range
 
 
 def compile_text(tmp_path, text):

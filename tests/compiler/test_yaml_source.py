@@ -4,9 +4,9 @@ from textwrap import dedent
 
 import pytest
 
-from compiler.errors import SpecError
-from compiler.source import Location
-from compiler.yaml_source import load_yaml, read_yaml
+from compiler.language.errors import SpecError
+from compiler.language.locations import Location
+from compiler.language.yaml_source import load_yaml, read_yaml
 
 
 def errors_of(text: str) -> list[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from report_synthetic import Completed, records, write_run
 
 from compiler import compile_spec
-from report.site import Entry
+from report.site.build import Entry
 
 REPO = Path(__file__).resolve().parents[2]
 STEPS = 400

@@ -15,12 +15,12 @@ from typing import Any
 
 import yaml
 
-from compiler.plan import Plan, PlannedRun
-from compiler.spec import Spec
+from compiler.language.spec import Spec
+from compiler.planning.plan import Plan, PlannedRun
 from report.checks import run_check
+from report.checks.verdict import CheckResult
 from report.table import Curves, runs_table
-from report.verdict import CheckResult
-from runtime.config import RunConfig
+from runtime.config.run import RunConfig
 from runtime.results import run_dir, write_json_atomic
 
 LRS = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]

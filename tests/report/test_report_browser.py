@@ -22,7 +22,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from report.site import ReportResult, build_report
+from report.site.build import ReportResult, build_report
 
 pytestmark = pytest.mark.slow
 
@@ -146,7 +146,7 @@ def test_the_site_works_under_serve(site, browser, tmp_path):
     shutil.copytree(site.site_dir.parent / "results", project / "results")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     server = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "report", "--serve", "--port", "0",
+        [sys.executable, "-m", "claimlab.main", "report", "--serve", "--port", "0",
          "--config", str(REPO / "mkdocs.yml")],
         cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

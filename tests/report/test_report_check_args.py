@@ -1,5 +1,5 @@
-"""The checks' typed arguments (compiler/checks.py): mistakes are located in the spec file,
-and the reference page the site shows is written from the same models."""
+"""The checks' typed arguments (compiler/language/check_args.py): mistakes are located in the
+spec file, and the reference page the site shows is written from the same models."""
 
 import textwrap
 import typing
@@ -8,8 +8,8 @@ import pytest
 from pydantic import TypeAdapter
 
 from compiler import SpecError, compile_spec
-from compiler.checks import CheckConfig
-from report.reference import check_models, render_reference
+from compiler.language.check_args import CheckConfig
+from report.site.reference import check_models, render_reference
 
 HEAD = """\
 name: demo

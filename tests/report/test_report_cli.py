@@ -21,7 +21,7 @@ SPEC = transfer_spec(grid={"model.width": [64, 256], "optimizer.lr": [1e-3, 1e-2
 
 def claimlab(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "claimlab.main", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
 
 

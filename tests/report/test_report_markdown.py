@@ -4,7 +4,7 @@ import re
 import markdown
 import plotly.graph_objects as go
 
-from report.markdown import code_block, external_link, figure, table_row
+from report.site.markdown import code_block, external_link, figure, table_row
 
 
 def render(text: str) -> str:

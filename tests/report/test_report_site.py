@@ -10,7 +10,7 @@ import pytest
 from report_synthetic import LRS, WIDTHS, make_experiment, mup_claim, transfer_spec, write_source
 
 from report.errors import ReportError
-from report.site import build_report
+from report.site.build import build_report
 
 REPO = Path(__file__).resolve().parents[2]
 HOSTILE = "Under muP <script>alert('pwned')</script> the best | LR *stays* put"
@@ -203,7 +203,7 @@ def test_a_broken_link_fails_the_strict_build_with_the_reason(tmp_path):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "notes.md").write_text("# Notes\n\nSee [there](nowhere.md).\n")
     config = tmp_path / "mkdocs.yml"
-    config.write_text(f"INHERIT: {REPO / 'report/templates/mkdocs.yml'}\ndocs_dir: docs\n")
+    config.write_text(f"INHERIT: {REPO / 'report/site/templates/mkdocs.yml'}\ndocs_dir: docs\n")
     with pytest.raises(ReportError, match="nowhere.md"):
         build_report(specs, results, tmp_path / "site", config_file=config)
 
@@ -216,7 +216,7 @@ def test_a_failed_build_leaves_the_site_built_before(tmp_path):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "notes.md").write_text("# Notes\n\nSee [there](nowhere.md).\n")
     config = tmp_path / "mkdocs.yml"
-    config.write_text(f"INHERIT: {REPO / 'report/templates/mkdocs.yml'}\ndocs_dir: docs\n")
+    config.write_text(f"INHERIT: {REPO / 'report/site/templates/mkdocs.yml'}\ndocs_dir: docs\n")
     with pytest.raises(ReportError):
         build_report(specs, results, site, config_file=config)
     assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before

@@ -115,7 +115,7 @@ def test_the_slope_of_the_best_learning_rate(experiment):
     result = run_rule(experiment, lr_rule())
     assert result.verdict == "supported"
     assert result.numbers["slope of best optimizer.lr"] == pytest.approx(0.5)
-    sweep, optima, _ = result.figures
+    _sweep, optima, _ = result.figures
     assert optima.layout.xaxis.title.text == "data.batch_size"
     assert [list(t.y) for t in optima.data if t.name == "best optimizer.lr"] == [
         pytest.approx([1e-3, 2e-3, 4e-3])]

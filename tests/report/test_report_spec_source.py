@@ -1,7 +1,7 @@
 """The claim's lines in its spec file, quoted on its page."""
 
-from compiler.spec import Claim
-from report.spec_source import claim_excerpt
+from compiler.language.spec import Claim
+from report.site.spec_source import claim_excerpt
 
 SOURCE = """\
 name: demo

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.config import RunConfig
+from runtime.config.run import RunConfig
 
 
 @pytest.fixture(autouse=True, scope="session")

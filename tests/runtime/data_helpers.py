@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from runtime.data_config import DataConfig
-from runtime.sampler import Sampler
+from runtime.config.data import DataConfig
+from runtime.data.sampler import Sampler
 
 
 def data(**fields: Any) -> DataConfig:

@@ -7,9 +7,9 @@ import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
-from runtime.config import ModelConfig, ParametrizationConfig
-from runtime.flops import flops_per_token, peak_flops
-from runtime.model import GPT
+from runtime.config.run import ModelConfig, ParametrizationConfig
+from runtime.model.flops import flops_per_token, peak_flops
+from runtime.model.gpt import GPT
 from runtime.train import train
 
 

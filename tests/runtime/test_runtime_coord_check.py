@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from cli.main import main
-from runtime.config import RunConfig
-from runtime.coord_check import coord_check
+from claimlab.main import main
+from runtime.config.run import RunConfig
+from runtime.diagnostics.coord_check import coord_check
 
 WIDTHS = [64, 128, 256, 512]
 

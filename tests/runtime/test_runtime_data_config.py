@@ -10,12 +10,11 @@ from textwrap import dedent
 
 import numpy as np
 import pytest
+from data_helpers import data, markov
 from pydantic import ValidationError
 
 from compiler import SpecError, compile_spec
-from runtime.config import RunConfig, load_job
-
-from data_helpers import data, markov
+from runtime.config.run import RunConfig, load_job
 
 
 def compile_text(tmp_path: Path, text: str):

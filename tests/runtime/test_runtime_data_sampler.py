@@ -8,12 +8,11 @@ import re
 import numpy as np
 import pytest
 import torch
-
-from runtime.data import Batches
-from runtime.data_config import DataConfig
-from runtime.sampler import Sampler
-
 from data_helpers import markov, sampler, write_graded_jsonl
+
+from runtime.config.data import DataConfig
+from runtime.data.batches import Batches
+from runtime.data.sampler import Sampler
 
 THREE = {"a": markov(0), "b": markov(1), "c": markov(2, entropy=1.0)}
 

@@ -12,16 +12,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from runtime.sources import builtin
-from runtime.sources.models import (
-    BuiltinSource, CorruptedSource, MarkovSource, ShiftedSource, TextSource, TokenFileSource,
-)
-from runtime.sources.prepare import prepare
-from runtime.sources.store import is_validation
-from runtime.sources.synthetic import markov_table
-
 from data_helpers import data, markov, sampler, write_graded_jsonl
+
+from runtime.data.sources import builtin
+from runtime.data.sources.configs import (
+    BuiltinSource,
+    CorruptedSource,
+    MarkovSource,
+    ShiftedSource,
+    TextSource,
+    TokenFileSource,
+)
+from runtime.data.sources.prepare import prepare
+from runtime.data.sources.store import is_validation
+from runtime.data.sources.synthetic import markov_table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,8 +66,8 @@ def test_split_is_by_document_and_depends_only_on_its_name():
 
 def test_concurrent_builds_leave_one_complete_cache(tmp_path):
     """Worker processes starting together may all build the cache; each must see it whole."""
-    script = ("from runtime.sources.prepare import prepare; "
-              "from runtime.sources.models import BuiltinSource; "
+    script = ("from runtime.data.sources.prepare import prepare; "
+              "from runtime.data.sources.configs import BuiltinSource; "
               "print(len(prepare(BuiltinSource(), 0.3).train.tokens))")
     env = {**os.environ, "CLAIMLAB_CACHE": str(tmp_path), "PYTHONPATH": str(ROOT)}
     workers = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,

@@ -6,10 +6,9 @@ import json
 import math
 
 import pytest
+from data_helpers import markov
 
 from runtime.train import train
-
-from data_helpers import markov
 
 
 @pytest.mark.slow

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from runtime.config import ModelConfig, ParametrizationConfig
-from runtime.model import GPT
+from runtime.config.run import ModelConfig, ParametrizationConfig
+from runtime.model.gpt import GPT
 
 MODEL = ModelConfig(width=64, depth=2, head_dim=16, seq_len=32)
 

@@ -16,11 +16,11 @@ import torch
 import torch.nn.functional as F
 import yaml
 
-from cli.main import main
+from claimlab.main import main
 from compiler import compile_spec
-from runtime.config import ModelConfig, ParametrizationConfig, RunConfig
-from runtime.model import GPT
-from runtime.optimizers import build_optimizer
+from runtime.config.run import ModelConfig, ParametrizationConfig, RunConfig
+from runtime.model.gpt import GPT
+from runtime.optim import build_optimizer
 
 mup = pytest.importorskip("mup")
 

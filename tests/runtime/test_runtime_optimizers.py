@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from runtime.config import ModelConfig, ParametrizationConfig, RunConfig
-from runtime.model import GPT, param_table
-from runtime.optimizers import build_optimizer, state_bytes
-from runtime.optimizers.apollo import Apollo
-from runtime.optimizers.chain import OptimizerChain
-from runtime.optimizers.lion import Lion
+from runtime.config.run import ModelConfig, ParametrizationConfig, RunConfig
+from runtime.model.gpt import GPT, param_table
+from runtime.optim import build_optimizer, state_bytes
+from runtime.optim.apollo import Apollo
+from runtime.optim.chain import OptimizerChain
+from runtime.optim.lion import Lion
 from runtime.train import train
 
 KINDS = ["adamw", "sgd", "lion", "muon", "apollo", "apollo-mini"]

@@ -5,9 +5,9 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from runtime.config import ModelConfig, ParametrizationConfig
-from runtime.model import GPT, param_table
-from runtime.parametrization import KINDS, attention_scale, residual_multiplier
+from runtime.config.run import ModelConfig, ParametrizationConfig
+from runtime.model.gpt import GPT, param_table
+from runtime.model.parametrization import KINDS, attention_scale, residual_multiplier
 
 BASE = 64
 

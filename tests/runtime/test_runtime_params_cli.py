@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from cli.main import main
+from claimlab.main import main
 
 SPEC = """\
 name: widths

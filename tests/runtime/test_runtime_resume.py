@@ -63,11 +63,12 @@ def test_kill_at_a_random_step_then_resume_gives_the_uninterrupted_numbers(tiny,
     assert [r["step"] for r in records] == list(range(1, steps + 1)), kill_at
     reference = [json.loads(line) for line in
                  lines(run_dir(tmp_path / "straight", config.run_id()) / "metrics.jsonl") if line]
-    strip = lambda rs: [{k: v for k, v in r.items() if k not in TIMING} for r in rs]
+    def strip(rs):
+        return [{k: v for k, v in r.items() if k not in TIMING} for r in rs]
     assert strip(records) == strip(reference), f"killed after step {killed_after}"
     summaries = [json.loads((run_dir(root, config.run_id()) / "summary.json").read_text())
                  for root in (interrupted, tmp_path / "straight")]
     assert summaries[0]["final"] == summaries[1]["final"]
-    assert summaries[0]["status"] == "completed" and "resumed_at" in summaries[0] \
+    assert (summaries[0]["status"] == "completed" and "resumed_at" in summaries[0]) \
         or killed_after < 9
     assert not list((log.parent / "ckpt").iterdir())

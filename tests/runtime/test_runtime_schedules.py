@@ -3,8 +3,8 @@ import math
 import pytest
 from pydantic import ValidationError
 
-from runtime.config import RunConfig
-from runtime.schedules import lr_multiplier, phases
+from runtime.config.run import RunConfig
+from runtime.optim.schedules import lr_multiplier, phases
 
 
 def schedule(**fields: object):

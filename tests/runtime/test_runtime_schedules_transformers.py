@@ -1,15 +1,15 @@
 """Our schedules against `transformers`' where the definitions coincide.
 
 Their LambdaLR is stepped after each update, so update k (from 1) uses their lambda(k - 1);
-ours uses their lambda(k) (runtime/schedules.py says why). Their WSD warmup starts from
+ours uses their lambda(k) (runtime/optim/schedules.py says why). Their WSD warmup starts from
 min_lr_ratio and ours from 0, so with a floor only the stable and decay parts are compared.
 """
 
 import pytest
 import torch
 
-from runtime.config import RunConfig
-from runtime.schedules import lr_multiplier, phases
+from runtime.config.run import RunConfig
+from runtime.optim.schedules import lr_multiplier, phases
 
 transformers = pytest.importorskip("transformers")
 

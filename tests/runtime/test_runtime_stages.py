@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cli.main import main
+from claimlab.main import main
 from compiler import compile_spec
-from runtime.executor import Job, pending
+from launch.local import Job, pending
 from runtime.results import checkpoint_path, checkpoint_steps, read_summary, run_dir
 
 TINY = {"model": {"width": 32, "depth": 1, "head_dim": 16, "seq_len": 32},

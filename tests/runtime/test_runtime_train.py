@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.data import Batches
+from runtime.data.batches import Batches
 from runtime.results import iter_metrics, read_summary, run_dir
 from runtime.train import main, train
 

@@ -1,0 +1,85 @@
+"""`claimlab run SPEC_OR_PLAN_DIR [--jobs N]`: train every run of a plan that has not finished,
+on this machine, N at a time."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from claimlab.options import add_spec_options
+from claimlab.problems import UserError
+from claimlab.progress import Progress
+from claimlab.specs import default_plan_dir, load_spec
+from launch.emit import write_plan
+from launch.job_graph import JobGraph
+from launch.local import Job, pending, run_jobs
+from runtime.results import run_status
+
+
+def add_parser(sub: argparse._SubParsersAction, default_results: Path) -> None:
+    p = sub.add_parser("run", help="train every run of a plan that has not finished",
+                       description="Train every run of SPEC's plan (compiling it first) or of "
+                                   "a compiled plan directory that is not already finished, "
+                                   "N at a time. Exit code 0 when every run has a result "
+                                   "(completed or diverged), 1 when any failed.")
+    p.add_argument("target", type=Path, metavar="SPEC_OR_PLAN_DIR",
+                   help="a spec file, or a directory written by `claimlab compile`")
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                   help="runs trained at once (default: 1)")
+    p.add_argument("--results", type=Path, default=default_results, metavar="DIR",
+                   help="results directory (default: results/)")
+    add_spec_options(p)
+    p.set_defaults(handler=run_command)
+
+
+def _jobs_of(target: Path, profiles: Sequence[str] = (),
+             sets: Sequence[str] = ()) -> tuple[str, list[Job]]:
+    """The plan's name and jobs, compiling first when `target` is a spec file."""
+    if target.is_dir() and (profiles or sets):
+        raise UserError(f"{target}: --profile and --set apply to a spec file, not to a "
+                        "compiled plan directory")
+    if target.is_dir():
+        plan_file = target / "plan.json"
+        if not plan_file.is_file():
+            raise UserError(f"{target}: not a plan directory (no plan.json); "
+                            "pass a spec file or a directory written by `claimlab compile`")
+        plan = json.loads(plan_file.read_text(encoding="utf-8"))
+        name, ids, plan_dir = plan["spec"], [r["id"] for r in plan["runs"]], target
+    else:
+        compiled = load_spec(target, profiles, sets)
+        plan_dir = default_plan_dir(compiled.spec.name)
+        write_plan(compiled.plan, plan_dir)
+        name, ids = compiled.spec.name, [r.id for r in compiled.plan.runs]
+    return name, [Job(run_id, plan_dir / "jobs" / f"{run_id}.json") for run_id in ids]
+
+
+def run_command(args: argparse.Namespace) -> int:
+    if args.jobs < 1:
+        raise UserError(f"--jobs must be at least 1, found {args.jobs}")
+    name, jobs = _jobs_of(args.target, args.profiles, args.sets)
+    try:
+        graph = JobGraph.of(jobs)  # reads every job file, once for both uses below
+        todo = pending(jobs, args.results, graph)
+    except ValidationError as error:
+        # A job whose data changed since it was compiled, say.
+        message = error.errors()[0]["msg"].removeprefix("Value error, ")
+        raise UserError(f"{args.target}: a job does not load: {message}") from None
+    if not todo:
+        counts = Counter(run_status(args.results, job.run_id) for job in jobs)
+        detail = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        print(f"{name}: nothing to run, all {len(jobs)} runs have finished ({detail})")
+        return 0
+    print(f"{name}: {len(jobs)} runs in plan, {len(jobs) - len(todo)} already finished, "
+          f"running {len(todo)} with {min(args.jobs, len(todo))} at a time -> {args.results}/runs/")
+    progress = Progress(total=len(todo))
+    outcomes = run_jobs(todo, args.results, workers=args.jobs, on_done=progress.done,
+                        graph=graph)
+    progress.close()
+    counts = Counter(o.status for o in outcomes)
+    print(f"{name}: " + ", ".join(f"{counts[s]} {s}" for s in ("completed", "diverged", "failed")))
+    return 1 if counts["failed"] else 0

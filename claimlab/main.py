@@ -1,0 +1,70 @@
+"""`claimlab`: the one command line, and the only package that touches every room.
+
+    claimlab compile SPEC [--out DIR]             validate a spec, write its plan and jobs
+    claimlab run SPEC_OR_PLAN_DIR [--jobs N]      train every run not yet finished
+    claimlab report [SPEC ...] [--serve]          evaluate claims, build the site (and serve it)
+    claimlab data SPEC [--run ID] [--json]        show what a run will train on
+    claimlab params SPEC [--run ID] [--json]      show each parameter's init, lr, decay, multiplier
+    claimlab coord-check SPEC [--run ID]          activation size against width, per role
+    claimlab plan SPEC [--diff REV]               show runs, status and cost, or a plan diff
+    claimlab validate [SPEC ...]                  check specs and their profiles
+    claimlab schema [-o FILE]                     write the JSON Schema of specs
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from claimlab.commands import compile as compile_command
+from claimlab.commands import (
+    coord_check,
+    data,
+    params,
+    plan,
+    report,
+    run,
+    schema,
+    validate,
+)
+from claimlab.problems import UserError
+
+DEFAULT_RESULTS = Path("results")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="claimlab",
+        description="Check claims about training dynamics: compile a YAML spec into runs, "
+                    "train them, and report a verdict per claim.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    compile_command.add_parser(sub, DEFAULT_RESULTS)
+    run.add_parser(sub, DEFAULT_RESULTS)
+    report.add_parser(sub, DEFAULT_RESULTS)
+
+    data.add_parser(sub)
+    params.add_parser(sub)
+    coord_check.add_parser(sub)
+    plan.add_parser(sub, DEFAULT_RESULTS)
+    validate.add_parser(sub)
+    schema.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except UserError as err:
+        print(str(err), file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,261 @@
+"""The typed arguments of each claim check.
+
+The compiler owns the spec language, so it validates a check's arguments; the report owns
+what a check means (report/checks/ implements each kind by the same name). Each model's
+docstring is its rule as the report site's check reference shows it, and each field's
+description is that field's line there: write them for the spec's author.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from compiler.language.check_values import (
+    WHERE_DESCRIPTION,
+    Arm,
+    CurveMetric,
+    FinalMetric,
+    FinalMetricPattern,
+    Interval,
+    Sigmas,
+    Where,
+)
+from compiler.language.config_paths import ConfigPath
+
+
+class CheckArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A valid check of this kind, as a spec writes it: shown in the site's check reference.
+    EXAMPLE: ClassVar[dict[str, Any]]
+
+
+class _TwoArms(CheckArgs):
+    """Checks that compare two arms (named by ARMS), which must be different sets of runs."""
+
+    ARMS: ClassVar[tuple[str, str]]
+
+    @model_validator(mode="after")
+    def _arms_differ(self) -> _TwoArms:
+        first, second = (getattr(self, name) for name in self.ARMS)
+        if first == second:
+            raise ValueError(f"{' and '.join(self.ARMS)} must select different runs, "
+                             f"both are {first!r}")
+        return self
+
+
+class ArgminStable(CheckArgs):
+    """For each value of `across`, the value of `over` with the lowest `metric` (mean over
+    seeds). Supported when these optima span at most `tolerance` in log10 of `over`.
+    Inconclusive while runs are missing, unfinished or failed, when fewer than two `across`
+    values have two completed points, or when an optimum is the lowest or highest value
+    swept (the true optimum may lie outside the range). A point where any seed diverged
+    cannot be the optimum, but it still bounds the range."""
+
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "argmin_stable", "metric": "final.val_loss", "over": "optimizer.lr",
+        "across": "model.width", "where": {"parametrization.kind": "mup"}, "tolerance": 0.5}
+    kind: Literal["argmin_stable"] = "argmin_stable"
+    metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
+    over: ConfigPath = Field(
+        description="dotted config path of the axis minimised over, e.g. optimizer.lr")
+    across: ConfigPath = Field(
+        description="dotted config path the optimum must not move with, e.g. model.width")
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
+    tolerance: Annotated[float, Field(gt=0)] = Field(
+        0.5, description="allowed spread of the optimum, in log10 units of `over`"
+    )
+
+    @model_validator(mode="after")
+    def _two_axes(self) -> ArgminStable:
+        if self.over == self.across:
+            raise ValueError(
+                f"over and across must be different config paths, both are {self.over!r}")
+        return self
+
+
+class Ordering(_TwoArms):
+    """The runs of `lower` score below those of `higher` on `metric` by at least `margin`,
+    at every point the two arms share. Runs pair up on the config values that vary within
+    both arms (other than the seed), and each side of a pair is its mean over seeds. With
+    two or more seeds, a pair decides only when its gap minus `margin` is more than `sigmas`
+    standard errors of the seed-to-seed noise from zero. Supported when every pair is below
+    by the margin; not supported when any pair clearly is not; inconclusive while runs are
+    missing, unfinished, failed or diverged, when no pair has both sides, or when a gap is
+    within the noise."""
+
+    ARMS = ("lower", "higher")
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "ordering", "metric": "final.val_loss", "lower": {"schedule.kind": "wsd"},
+        "higher": {"schedule.kind": "cosine"}, "margin": 0.01}
+    kind: Literal["ordering"] = "ordering"
+    metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
+    lower: Arm = Field(description="config path -> value: the runs that should score lower")
+    higher: Arm = Field(description="config path -> value: the runs they are compared with")
+    margin: Annotated[float, Field(ge=0)] = Field(
+        0.0, description="how far below, in the metric's units")
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
+    sigmas: Sigmas = 2.0
+
+
+class Matches(_TwoArms):
+    """The runs of `a` score within `tolerance` of those of `b` on `metric`, at every point
+    the two arms share (paired as in `ordering`, means over seeds). With two or more seeds,
+    a pair matches only when the gap plus `sigmas` standard errors of the seed-to-seed noise
+    is within the tolerance, and clearly differs only when the gap minus them is beyond it.
+    Supported when every pair matches; not supported when any pair clearly differs;
+    inconclusive while runs are missing, unfinished, failed or diverged, when no pair has
+    both sides, or when the noise leaves a pair undecided."""
+
+    ARMS = ("a", "b")
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "matches", "metric": "final.val_loss", "a": {"data.mix.old": 0.05},
+        "b": {"data.mix.old": 0.0}, "tolerance": 0.01, "relative": True}
+    kind: Literal["matches"] = "matches"
+    metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
+    a: Arm = Field(description="config path -> value: one side")
+    b: Arm = Field(description="config path -> value: the side it should match")
+    tolerance: Annotated[float, Field(gt=0)] = Field(
+        description="the largest gap that still matches, in the metric's units (or as a "
+                    "fraction of `b` when `relative`)")
+    relative: bool = Field(False, description="measure the tolerance as a fraction of `b`")
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
+    sigmas: Sigmas = 2.0
+
+
+class Slope(CheckArgs):
+    """The slope of log10 `metric` against log10 `against`, fitted by least squares to the
+    means over seeds, lies within `within`. When `metric` ends in `*` every final metric
+    with that prefix is fitted (a coord check: one slope per parameter role), and all must
+    lie within. With `over`, the fitted value is instead the value of `over` that minimises
+    `metric` at each value of `against` (the best learning rate against batch size, say).
+    With two or more seeds, a slope decides only when it is more than `sigmas` standard
+    errors of its seed-to-seed spread from the interval's edges. Inconclusive while runs are
+    missing, unfinished, failed or (without `over`) diverged, with fewer than two values of
+    `against`, or when the noise straddles an edge."""
+
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "slope", "metric": "final.act_rms/*", "against": "model.width",
+        "within": [-0.1, 0.1], "where": {"parametrization.kind": "mup"}}
+    kind: Literal["slope"] = "slope"
+    metric: FinalMetricPattern = Field(
+        description="a final metric, or a prefix ending in '*' such as final.act_rms/*")
+    against: ConfigPath = Field(description="dotted config path of the x axis, e.g. model.width")
+    within: Interval = Field(description="[low, high]: the slopes that support the claim")
+    over: ConfigPath | None = Field(
+        None, description="fit the value of this config path that minimises `metric` instead")
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
+    sigmas: Sigmas = 2.0
+
+    @model_validator(mode="after")
+    def _distinct_axes(self) -> Slope:
+        if self.over == self.against:
+            raise ValueError(
+                f"over and against must be different config paths, both are {self.over!r}")
+        if self.over is not None and self.metric.endswith("*"):
+            raise ValueError("with `over`, metric must name one final metric, not a prefix")
+        return self
+
+
+class PowerLawFit(CheckArgs):
+    """Fits `metric` = A * `against`^k (+ E with `offset`) to the completed runs by least
+    squares, and reports k with a bootstrap confidence interval (runs resampled with a fixed
+    seed, so the interval is the same on every build). Supported when the interval lies
+    inside `exponent`; not supported when it lies wholly outside; inconclusive when it
+    straddles an edge, while runs are missing, unfinished, failed or diverged, or with too
+    few values of `against` to fit (three, four with `offset`)."""
+
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "power_law_fit", "metric": "final.val_loss", "against": "budget.steps",
+        "exponent": [-0.5, -0.2], "offset": True}
+    kind: Literal["power_law_fit"] = "power_law_fit"
+    metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
+    against: ConfigPath = Field(description="dotted config path of x, e.g. budget.steps")
+    exponent: Interval = Field(description="[low, high]: the exponents k that support the claim")
+    offset: bool = Field(False, description="fit an irreducible term E as well")
+    confidence: Annotated[float, Field(gt=0.5, lt=1)] = Field(
+        0.95, description="coverage of the exponent's confidence interval")
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
+
+
+class CurveFitPredict(_TwoArms):
+    """Fits a loss-curve law to the `metric` curves of the `fit` runs, predicts the curves of
+    the held-out `predict` runs from their learning-rate schedules, and reports the mean
+    relative error of the prediction over the held-out points from `from_step` on. A law is
+    fitted for each value of the config values both arms vary (a width, say), and predicts
+    the held-out runs with those values.
+    Laws (S1: the sum of learning rates up to step s; S2: the sum of m_i, where
+    m_i = `decay_factor` * m_(i-1) + lr_(i-1) - lr_i): `annealing` is
+    L(s) = L0 + A * S1^-alpha - C * S2; `power` is L(s) = L0 + A * s^-alpha. Supported when
+    the error is at most `tolerance`, not supported when it is larger. Inconclusive while
+    runs are missing, unfinished, failed or diverged, with fewer points than parameters to
+    fit, or when the seed-to-seed spread of the held-out curves is larger than `tolerance`
+    (no prediction could be judged that finely)."""
+
+    ARMS = ("fit", "predict")
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "curve_fit_predict", "law": "annealing", "fit": {"schedule.kind": "cosine"},
+        "predict": {"schedule.kind": "wsd"}, "tolerance": 0.02}
+    kind: Literal["curve_fit_predict"] = "curve_fit_predict"
+    metric: CurveMetric = Field("val_loss", description="a logged curve, e.g. val_loss")
+    law: Literal["annealing", "power"] = Field(description="the law fitted: annealing or power")
+    fit: Arm = Field(description="config path -> value: the runs the law is fitted to")
+    predict: Arm = Field(description="config path -> value: the held-out runs it predicts")
+    tolerance: Annotated[float, Field(gt=0)] = Field(
+        description="the largest mean relative error that supports the claim, e.g. 0.02")
+    from_step: Annotated[int, Field(ge=0)] = Field(
+        0, description="fit and score only points at or after this step")
+    decay_factor: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.999, description="the momentum of the annealing term S2")
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
+
+
+class Crossing(_TwoArms):
+    """The `metric` curves of `a` and `b` cross: at some step one is clearly below the other
+    and at a later one clearly above, before `before` when it is given (else before the
+    last step both logged). Runs pair up as in `ordering`, and each curve is the mean over
+    seeds; with two or more seeds, a gap counts only when it is more than `sigmas` standard
+    errors of the seed-to-seed noise at that step. Supported when every pair crosses;
+    not supported when any pair's curves stay clearly on one side; inconclusive while runs
+    are missing, unfinished, failed or diverged, or when the curves never clearly part."""
+
+    ARMS = ("a", "b")
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "crossing", "metric": "val_loss", "a": {"schedule.kind": "wsd"},
+        "b": {"schedule.kind": "cosine"}}
+    kind: Literal["crossing"] = "crossing"
+    metric: CurveMetric = Field("val_loss", description="a logged curve, e.g. val_loss")
+    a: Arm = Field(description="config path -> value: one side")
+    b: Arm = Field(description="config path -> value: the other side")
+    before: Annotated[int, Field(gt=0)] | None = Field(
+        None, description="the step the curves must have crossed by")
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
+    sigmas: Sigmas = 2.0
+
+
+class Monotone(CheckArgs):
+    """`metric` (mean over seeds) moves in `direction` at every step along `along`, on each
+    line of runs that differ only in `along` (and seed). With two or more seeds, a step
+    counts only when it is more than `sigmas` standard errors of the seed-to-seed noise.
+    Supported when every step moves in `direction`; not supported when any step clearly
+    moves against it; inconclusive while runs are missing, unfinished, failed or diverged,
+    when no line has two points, or when a step is within the noise."""
+
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "monotone", "metric": "final.val_loss", "along": "model.width",
+        "direction": "decreasing"}
+    kind: Literal["monotone"] = "monotone"
+    metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
+    along: ConfigPath = Field(description="dotted config path of the axis, e.g. model.width")
+    direction: Literal["increasing", "decreasing"] = Field(
+        description="increasing or decreasing")
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
+    sigmas: Sigmas = 2.0
+
+
+CheckConfig = Annotated[
+    ArgminStable | Ordering | Matches | Slope | PowerLawFit | CurveFitPredict | Crossing | Monotone,
+    Field(discriminator="kind"),
+]

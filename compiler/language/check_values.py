@@ -1,0 +1,60 @@
+"""The value types that claim checks' arguments are made of: metric names, run filters,
+intervals. compiler/language/check_args.py builds each check's arguments from them."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field
+
+from compiler.language.config_paths import ConfigPath
+
+_METRIC_NAME = r"[A-Za-z_][A-Za-z0-9_./-]*"
+_FINAL_METRIC = re.compile(rf"final\.{_METRIC_NAME}")
+_FINAL_METRIC_PATTERN = re.compile(rf"final\.{_METRIC_NAME}\*?")
+_CURVE_METRIC = re.compile(_METRIC_NAME)
+
+
+def _final_metric(name: str) -> str:
+    if not _FINAL_METRIC.fullmatch(name):
+        raise ValueError(f"expected a final metric like 'final.val_loss', found {name!r}")
+    return name
+
+
+def _final_metric_pattern(name: str) -> str:
+    if not _FINAL_METRIC_PATTERN.fullmatch(name):
+        raise ValueError("expected a final metric like 'final.val_loss', or a prefix ending in "
+                         f"'*' like 'final.act_rms/*', found {name!r}")
+    return name
+
+
+def _curve_metric(name: str) -> str:
+    if name.startswith("final.") or not _CURVE_METRIC.fullmatch(name):
+        raise ValueError("expected a metric logged at each step like 'val_loss' (a curve, "
+                         f"without 'final.'), found {name!r}")
+    return name
+
+
+def _low_to_high(bounds: tuple[float, float]) -> tuple[float, float]:
+    if bounds[0] > bounds[1]:
+        raise ValueError(f"expected [low, high] with low <= high, found {list(bounds)}")
+    return bounds
+
+
+# A metric from a run's summary: `final.<name>`, e.g. final.val_loss.
+FinalMetric = Annotated[str, AfterValidator(_final_metric)]
+# One final metric, or every final metric that starts with a prefix: `final.act_rms/*`.
+FinalMetricPattern = Annotated[str, AfterValidator(_final_metric_pattern)]
+# A metric the runtime logs per step (metrics.jsonl), e.g. val_loss or val_loss/code.
+CurveMetric = Annotated[str, AfterValidator(_curve_metric)]
+# Config path -> value: the runs whose config has every one of these values.
+Where = dict[ConfigPath, Any]
+# The runs of one side of a comparison, by the config values that set it apart.
+Arm = Annotated[Where, Field(min_length=1)]
+Interval = Annotated[tuple[float, float], AfterValidator(_low_to_high)]
+
+# How many standard errors of the seed-to-seed noise a difference must clear to count.
+Sigmas = Annotated[float, Field(gt=0, description="how many standard errors of the "
+                                "seed-to-seed noise a difference must clear to count")]
+WHERE_DESCRIPTION = "config path -> value: only runs with these values are checked"

@@ -1,0 +1,57 @@
+"""Checks on a spec's claims beyond what each field's type says: claim ids used twice, and
+values a check compares config values with that the config could never hold."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from compiler.language.config_paths import field_type, split, value_adapter
+from compiler.language.errors import Problem
+from compiler.language.model_paths import alternatives, keys_are_paths
+from compiler.language.pydantic_errors import explain
+
+
+def duplicate_claim_ids(data: Any) -> list[Problem]:
+    """A problem at each claim id already used by an earlier claim.
+
+    Works on the raw data, so it is reported alongside the spec's other problems.
+    """
+    claims = data.get("claims") if isinstance(data, Mapping) else None
+    if not isinstance(claims, list):
+        return []
+    first_use: dict[str, int] = {}
+    problems = []
+    for index, claim in enumerate(claims):
+        claim_id = claim.get("id") if isinstance(claim, Mapping) else None
+        if not isinstance(claim_id, str):
+            continue
+        if claim_id in first_use:
+            first = f"claims[{first_use[claim_id]}]"
+            problems.append(Problem(("claims", index, "id"),
+                                    f"duplicate claim id {claim_id!r} (first used by {first})"))
+        else:
+            first_use[claim_id] = index
+    return problems
+
+
+def claim_value_problems(claims: Sequence[BaseModel]) -> list[Problem]:
+    """A problem at each value a check compares config values with (its `where`, a side of
+    a comparison) that the config field can never have: `{parametrization.kind: muP}`
+    would select no run, so it is a mistake, said here rather than as an empty report."""
+    problems = []
+    for index, claim in enumerate(claims):
+        check = claim.check
+        for name, field in type(check).model_fields.items():
+            if not any(keys_are_paths(alt) for alt in alternatives(field.annotation)):
+                continue
+            for path, value in getattr(check, name).items():
+                try:
+                    value_adapter(split(path)).validate_python(value)
+                except ValidationError as error:
+                    where = ("claims", index, "check", name, path)
+                    problems += [Problem((*where, *p.path), p.message, p.at_key)
+                                 for p in explain(error, value, field_type(split(path)))]
+    return problems

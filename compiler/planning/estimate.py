@@ -1,0 +1,45 @@
+"""What a run costs: parameters, tokens and training FLOPs, from its config alone (no torch).
+
+N, the non-embedding parameter count, follows the runtime's GPT (runtime/model/gpt.py): per
+block, attention's qkv and output matrices (4·d²), the MLP's up and down matrices (2·r·d²)
+and two LayerNorms (4·d); then the final LayerNorm (2·d) and the readout (d·V). The token
+and position embeddings are left out, as in Kaplan et al. (2020): their forward pass is a
+lookup, not a matmul. D, the tokens trained on, is steps × batch_size × seq_len. Training
+costs about 6·N·D FLOPs (2·N·D forward, 4·N·D backward).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from runtime.config.run import RunConfig
+
+# Dense bf16 tensor-core peak of an H100 SXM (the datasheet's number, without sparsity).
+H100_BF16_PEAK_FLOPS = 989e12
+# The share of that peak a well-tuned training run keeps busy (model FLOPs utilisation).
+DEFAULT_UTILISATION = 0.4
+
+
+@dataclass(frozen=True)
+class Cost:
+    params: int     # N: non-embedding parameters
+    tokens: int     # D: tokens trained on
+    flops: float    # 6·N·D
+
+    def gpu_hours(self, peak_flops: float = H100_BF16_PEAK_FLOPS,
+                  utilisation: float = DEFAULT_UTILISATION) -> float:
+        return gpu_hours(self.flops, peak_flops, utilisation)
+
+
+def run_cost(config: RunConfig) -> Cost:
+    model = config.model
+    d = model.width
+    per_block = (4 + 2 * model.mlp_ratio) * d * d + 4 * d
+    params = model.depth * per_block + 2 * d + d * model.vocab_size
+    tokens = config.budget.steps * config.data.batch_size * model.seq_len
+    return Cost(params=params, tokens=tokens, flops=6.0 * params * tokens)
+
+
+def gpu_hours(flops: float, peak_flops: float = H100_BF16_PEAK_FLOPS,
+              utilisation: float = DEFAULT_UTILISATION) -> float:
+    return flops / (peak_flops * utilisation) / 3600

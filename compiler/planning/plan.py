@@ -1,0 +1,190 @@
+"""A Plan: the sorted list of runs a spec needs, each with its id, overrides and config."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+
+from compiler.language.errors import Problem, SpecError, show
+from compiler.language.resources import Resources
+from compiler.language.spec import Spec
+from compiler.language.sweep import Sweep
+from compiler.language.sweep_rules import sweep_problems, unknown_stages
+from compiler.planning.blame import blame
+from compiler.planning.derive import UnderivableValue, derivation_order, derive
+from compiler.planning.duplicates import duplicate_warnings
+from compiler.planning.expand import Override, apply, combinations
+from compiler.planning.run_config import every_section, resolve_config, reusable_sections
+from compiler.planning.stages import (
+    Stage,
+    StageRun,
+    link,
+    resolve_chain,
+    stage_locations,
+    written_stages,
+)
+from runtime.config.run import RunConfig
+
+_RUN_ID = re.compile(r"[0-9a-f]{12}")
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    id: str
+    # Dotted path -> value, the sweep values that made this run differ from `base`
+    # (seed included as `seed`, derived values too).
+    overrides: dict[str, Any]
+    config: RunConfig
+    stage: str | None = None        # the stage it belongs to, in a spec with stages
+
+    def __post_init__(self) -> None:
+        # Ids name files and appear in shell scripts: only run ids (hex digits) may.
+        if not _RUN_ID.fullmatch(self.id):
+            raise ValueError(f"not a run id: {self.id!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        stage = {} if self.stage is None else {"stage": self.stage}
+        return {"id": self.id, **stage, "overrides": self.overrides,
+                "config": self.config.model_dump(mode="json")}
+
+
+@dataclass(frozen=True)
+class Plan:
+    spec: str                       # the spec's name
+    runs: tuple[PlannedRun, ...] = field(default_factory=tuple)   # sorted by id
+    resources: Resources = field(default_factory=Resources)
+    profiles: tuple[str, ...] = ()  # the profiles selected to make it
+    # Not errors, but worth knowing: sweep values that made the same run as others.
+    warnings: tuple[Problem, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"spec": self.spec, "profiles": list(self.profiles),
+                "resources": self.resources.model_dump(mode="json"),
+                "runs": [r.to_json() for r in self.runs]}
+
+
+def build_plan(spec: Spec) -> Plan:
+    """The spec's runs; raises SpecError (paths into the spec) when some run is invalid."""
+    problems = sweep_problems(spec.sweep)
+    if problems:
+        raise SpecError(problems)
+    if spec.stages:
+        return _staged_plan(spec)
+    runs, warnings = planned_runs(spec.base, spec.sweep)
+    return Plan(spec=spec.name, runs=runs, resources=spec.resources, warnings=warnings)
+
+
+def planned_runs(base: RunConfig, sweep: Sweep, stages: Sequence[Stage] = (),
+                 ) -> tuple[tuple[PlannedRun, ...], tuple[Problem, ...]]:
+    """Every run of `sweep` over `base`, each validated, and warnings about duplicates.
+
+    Runs that come out the same (same id) are one run. Each distinct problem is reported
+    once, on the value that caused it.
+    """
+    # What the spec wrote, not the defaults it implies: a swept `schedule.kind` must not
+    # inherit the fields another kind's defaults filled in.
+    written = every_section(base.model_dump(exclude_unset=True))
+    if stages:
+        written["stages"] = written_stages(stages)
+    reusable = reusable_sections(base)
+    order = derivation_order(sweep)
+    runs: dict[str, PlannedRun] = {}
+    made_by: dict[str, tuple[Override, ...]] = {}
+    duplicates: list[tuple[tuple[Override, ...], tuple[Override, ...]]] = []
+    failures: list[tuple[tuple[Override, ...], Problem]] = []
+    underivable: dict[tuple, Problem] = {}
+    in_valid_runs: set[Override] = set()
+    for overrides in combinations(sweep, written):
+        data = apply(written, overrides)
+        if order:
+            try:
+                data, derived = derive(sweep, order, data)
+            except UnderivableValue as error:
+                underivable.setdefault((error.origin, str(error)), _underivable(error, overrides))
+                continue
+            overrides += derived
+        try:
+            if stages:
+                chain = resolve_chain(data, stages)
+            else:
+                touched = {o.path[0] for o in overrides}
+                config, run_id = resolve_config({**data, **{
+                    name: section for name, section in reusable.items() if name not in touched}})
+        except SpecError as error:
+            failures += [(overrides, problem) for problem in error.problems]
+            continue
+        in_valid_runs.update(overrides)
+        if stages:
+            # A stage run untouched by the values that differ is shared by design.
+            for run in chain:
+                runs.setdefault(run.id, _stage_run(run, chain[0].config, overrides, stages))
+            continue
+        if run_id in runs:
+            duplicates.append((overrides, made_by[run_id]))
+            continue
+        runs[run_id] = _planned_run(run_id, config, overrides)
+        made_by[run_id] = overrides
+    if failures or underivable:
+        raise SpecError([*blame(failures, in_valid_runs), *underivable.values()])
+    return tuple(runs[run_id] for run_id in sorted(runs)), duplicate_warnings(duplicates)
+
+
+def _planned_run(run_id: str, config: RunConfig, overrides: tuple[Override, ...]) -> PlannedRun:
+    # Overrides are read back from the validated config, so they say what the run uses
+    # (1 -> 1.0 for a float field) and runs merged by id agree on them.
+    return PlannedRun(
+        id=run_id,
+        overrides={".".join(o.path): to_jsonable_python(_value(config, o.path))
+                   for o in overrides},
+        config=config,
+    )
+
+
+def _value(config: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        config = config[part] if isinstance(config, dict) else getattr(config, part)
+    return config
+
+
+def _underivable(error: UnderivableValue, overrides: tuple[Override, ...]) -> Problem:
+    swept = ", ".join(f"{'.'.join(o.path)} = {show(o.value)}" for o in overrides
+                      if o.path != ("seed",))
+    return Problem(error.origin, f"{error}" + (f" (for the run with {swept})" if swept else ""))
+
+
+def _staged_plan(spec: Spec) -> Plan:
+    unknown = unknown_stages(spec.sweep, spec.stages)
+    if unknown:
+        raise SpecError(unknown)
+    try:
+        runs, warnings = planned_runs(spec.base, spec.sweep, spec.stages)
+    except SpecError as error:
+        raise SpecError(stage_locations(error.problems, spec.stages)) from None
+    return Plan(spec=spec.name, runs=tuple(link(runs)), resources=spec.resources,
+                warnings=warnings)
+
+
+def _stage_run(run: StageRun, root: RunConfig, overrides: tuple[Override, ...],
+               stages: Sequence[Stage]) -> PlannedRun:
+    """The run of one stage, with the overrides that reach it: those of `base` (read back
+    from the chain's first run, which they set) and of its own and its ancestors' stages."""
+    ancestry = _ancestry(run.stage, stages)
+    reaching = [o for o in overrides if o.path[0] != "stages" or o.path[1] in ancestry]
+    values = {".".join(o.path): to_jsonable_python(
+                  o.value if o.path[0] == "stages" else _value(root, o.path))
+              for o in reaching}
+    return PlannedRun(id=run.id, overrides=values, config=run.config, stage=run.stage)
+
+
+def _ancestry(name: str, stages: Sequence[Stage]) -> set[str]:
+    by_name = {stage.name: (i, stage) for i, stage in enumerate(stages)}
+    found = set()
+    while name is not None:
+        found.add(name)
+        index, stage = by_name[name]
+        name = stage.parent or (stages[index - 1].name if index else None)
+    return found

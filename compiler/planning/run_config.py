@@ -1,0 +1,72 @@
+"""Plain config data -> RunConfig and its run id, with what is wrong said in the spec's words."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from compiler.language.errors import Problem, SpecError, show
+from compiler.language.locations import YamlPath
+from compiler.language.pydantic_errors import explain
+from runtime.config.run import RunConfig
+
+
+def _empty_is_default(field: FieldInfo) -> bool:
+    default = field.default
+    return isinstance(default, BaseModel) and type(default).model_validate({}) == default
+
+
+# The sections of a run config whose default is what `{}` validates to: config data names
+# each, even as {}, so that validating it never deep-copies the default (which is slow).
+_SECTIONS = tuple(name for name, field in RunConfig.model_fields.items()
+                  if _empty_is_default(field))
+
+
+def every_section(data: Mapping[str, Any]) -> dict[str, Any]:
+    """`data` with an empty mapping for each section it leaves out: the same config."""
+    return {**{name: {} for name in _SECTIONS}, **data}
+
+
+def reusable_sections(base: RunConfig) -> dict[str, Any]:
+    """The sections of `base` that a run's config data may hold as they are, validated, for
+    the sections no override touches: validating such an instance gives it back unchanged,
+    so only the swept sections are validated again, run after run."""
+    reusable = {}
+    for name in RunConfig.model_fields:
+        section = getattr(base, name)
+        if isinstance(section, BaseModel):
+            again = RunConfig.model_validate({**every_section({}), name: section})
+            if getattr(again, name) is section:
+                reusable[name] = section
+    return reusable
+
+
+def resolve_config(data: Mapping[str, Any]) -> tuple[RunConfig, str]:
+    """Validate `data` as a RunConfig and compute its run id; problems have paths into `data`."""
+    try:
+        config = RunConfig.model_validate(data)
+    except ValidationError as error:
+        raise SpecError(explain(error, data, RunConfig)) from None
+    try:
+        return config, config.run_id()
+    except ValueError:
+        # Pydantic's floats admit inf and nan (`.inf`, "nan"), which no run can use and a
+        # run id cannot hash: the id's JSON refuses them.
+        infinite = list(_non_finite(config.model_dump(mode="json"), ()))
+        raise SpecError(Problem(path, f"expected a finite number, found {show(value)}")
+                        for path, value in infinite) from None
+
+
+def _non_finite(data: Any, path: YamlPath) -> Iterator[tuple[YamlPath, float]]:
+    if isinstance(data, float) and not math.isfinite(data):
+        yield path, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _non_finite(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _non_finite(value, (*path, index))

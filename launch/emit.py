@@ -1,0 +1,71 @@
+"""Writing a plan to disk, so the directory mirrors the plan:
+
+    <out>/plan.json          the plan: spec name, and each run's id, overrides and config
+    <out>/jobs/<id>.json     each run's RunConfig, what `runtime.train` reads
+    <out>/launch.sh          runs the jobs in plan order with torchrun
+    <out>/<spec>.sbatch      the same as a Slurm job array (write_slurm, for --target slurm);
+                             with stages, <spec>.level-<k>.sbatch, one array per level,
+                             and submit.sh, which submits them in order
+    <out>/logs/              where the arrays' tasks log
+
+Every file is replaced atomically, and job files of runs no longer in the plan are removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from compiler.planning.plan import Plan
+from launch.launch_sh import launch_script
+from launch.slurm import slurm_files
+from launch.slurm_submit import slurm_jobs
+
+
+def write_plan(plan: Plan, out_dir: str | Path) -> None:
+    out = Path(out_dir)
+    jobs = out / "jobs"
+    jobs.mkdir(parents=True, exist_ok=True)
+    for run in plan.runs:
+        _write_atomic(jobs / f"{run.id}.json", _json(run.config.model_dump(mode="json")))
+    _write_atomic(out / "launch.sh", launch_script(plan), executable=True)
+    _write_atomic(out / "plan.json", _json(plan.to_json()))
+    planned = {f"{run.id}.json" for run in plan.runs}
+    for job in jobs.glob("*.json"):
+        if job.name not in planned:
+            job.unlink()
+
+
+def write_slurm(plan: Plan, out_dir: str | Path, results: str | Path) -> tuple[list[Path], str]:
+    """Write the plan's Slurm scripts (after write_plan) and the directory their tasks log
+    to; returns the scripts' paths and the command that submits them. Paths in them are
+    absolute: Slurm runs copies of the array scripts."""
+    out = Path(out_dir).absolute()
+    (out / "logs").mkdir(parents=True, exist_ok=True)
+    jobs = slurm_jobs(plan, out, Path(results).absolute())
+    for name, text in jobs.files.items():
+        _write_atomic(out / name, text, executable=True)
+    # A script of an earlier compile (a level the plan no longer has, or the single array of
+    # a plan that has since gained stages) would submit runs out of order or out of date.
+    for name in slurm_files(out, plan) - set(jobs.files):
+        (out / name).unlink()
+    return [out / name for name in jobs.files], jobs.command
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
+def _write_atomic(path: Path, text: str, executable: bool = False) -> None:
+    """Readers see the old file or the new one, never half of one.
+
+    No fsync: a plan is cheap to write again, and syncing each of thousands of job files
+    would make compiling slow.
+    """
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8", newline="\n")
+    if executable:
+        tmp.chmod(0o755)
+    os.replace(tmp, path)

@@ -1,0 +1,186 @@
+"""Run many jobs on this machine, N at a time, in long-lived worker processes.
+
+torchrun costs seconds of start-up per process, more than a toy run trains for, so local
+sweeps go through a process pool instead: each worker imports torch once and trains job after
+job. Each run is isolated by `train()` itself (it records failures in its summary instead of
+raising); a worker that dies outright only fails the run it was on, and the pool is rebuilt
+for the rest. An unfinished or failed run resumes from its newest checkpoint.
+
+A run that starts from another's checkpoint (a stage) waits for that run, which trains once
+however many runs start from it; when it does not complete, they fail without training.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+from launch.job_graph import JobGraph
+from runtime.results import FINISHED, read_summary, run_dir, write_json_atomic
+
+
+@dataclass(frozen=True)
+class Job:
+    run_id: str
+    path: Path          # jobs/<run_id>.json
+
+
+@dataclass(frozen=True)
+class Outcome:
+    run_id: str
+    status: str         # completed | diverged | failed
+    wall_time_s: float
+    final: dict
+    error: str | None = None
+
+
+def pending(jobs: Sequence[Job], results: Path, graph: JobGraph | None = None) -> list[Job]:
+    """The jobs whose runs have not finished (missing, unfinished or failed), and the
+    finished ones that must train again because a run to do starts from a checkpoint of
+    theirs that is gone; in the order given. `graph` is the jobs' JobGraph, when the caller
+    has it already (building one reads every job file)."""
+    todo = set()
+    for job in jobs:
+        summary = read_summary(results, job.run_id)
+        if summary is None or summary.get("status") not in FINISHED:
+            todo.add(job.run_id)
+    graph = graph or JobGraph.of(jobs)
+    todo = graph.with_parents_to_rerun(todo, {job.run_id for job in jobs},
+                                                    Path(results))
+    return [job for job in jobs if job.run_id in todo]
+
+
+def threads_per_worker(workers: int) -> int:
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    results: Path,
+    *,
+    workers: int = 1,
+    on_done: Callable[[Outcome], None] | None = None,
+    graph: JobGraph | None = None,
+) -> list[Outcome]:
+    """Train every job, `workers` at a time, parents before the runs that start from them,
+    and return their outcomes in completion order. `graph` may be a JobGraph of a superset
+    of `jobs` (the whole plan's)."""
+    results = Path(results)
+    queue = _Queue(list(jobs), graph or JobGraph.of(jobs))
+    outcomes: list[Outcome] = []
+
+    def report(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        if on_done:
+            on_done(outcome)
+        for orphan in queue.finished(outcome):
+            report(_record_failure(orphan, results, 0.0,
+                                   f"run {outcome.run_id}, which it starts from, "
+                                   f"{outcome.status}"))
+
+    while queue.jobs:
+        # A pool that breaks (a worker killed by the OS) loses only the runs in flight;
+        # the loop builds a new pool for the rest.
+        _run_with_pool(queue, results, workers, report)
+    return outcomes
+
+
+class _Queue:
+    """The jobs still to train, handed out when the run each starts from has completed."""
+
+    def __init__(self, jobs: list[Job], graph: JobGraph):
+        self.jobs, self.graph = jobs, graph
+        self.in_flight: set[str] = set()
+
+    def ready(self) -> Job | None:
+        waiting = {job.run_id for job in self.jobs} | self.in_flight
+        for job in self.jobs:
+            if self.graph.parent(job.run_id) not in waiting:
+                self.jobs.remove(job)
+                self.in_flight.add(job.run_id)
+                return job
+        return None
+
+    def finished(self, outcome: Outcome) -> list[Job]:
+        """Mark `outcome`'s run done; the jobs that can no longer train because of it."""
+        self.in_flight.discard(outcome.run_id)
+        if outcome.status == "completed":
+            return []
+        doomed = self.graph.descendants(outcome.run_id)
+        orphans = [job for job in self.jobs if job.run_id in doomed]
+        self.jobs = [job for job in self.jobs if job.run_id not in doomed]
+        return orphans
+
+    def lost(self, run_id: str) -> None:
+        self.in_flight.discard(run_id)
+
+
+def _run_with_pool(queue: _Queue, results: Path, workers: int,
+                   report: Callable[[Outcome], None]) -> None:
+    context = multiprocessing.get_context("spawn")
+    in_flight: dict[Future, tuple[Job, float]] = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             initializer=_init_worker,
+                             initargs=(threads_per_worker(workers),)) as pool:
+        try:
+            while queue.jobs or in_flight:
+                while len(in_flight) < workers and (job := queue.ready()) is not None:
+                    future = pool.submit(_train_job, str(job.path), str(results))
+                    in_flight[future] = (job, time.perf_counter())
+                if not in_flight:
+                    raise RuntimeError("jobs wait on runs that are not in the plan: "
+                                       + ", ".join(job.run_id for job in queue.jobs))
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job, started = in_flight.pop(future)
+                    report(_outcome(future, job, results, time.perf_counter() - started))
+        except BrokenProcessPool:
+            # Every run still in flight died with the pool; record them and go on.
+            for job, started in in_flight.values():
+                queue.lost(job.run_id)
+                report(_record_failure(job, results, time.perf_counter() - started))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
+            raise
+
+
+def _outcome(future: Future, job: Job, results: Path, elapsed: float) -> Outcome:
+    error = future.exception()
+    if isinstance(error, BrokenProcessPool):
+        raise error
+    if error is not None:
+        return _record_failure(job, results, elapsed, f"{type(error).__name__}: {error}")
+    summary = future.result()
+    return Outcome(job.run_id, summary["status"], elapsed, summary.get("final", {}),
+                   summary.get("error"))
+
+
+def _record_failure(job: Job, results: Path, elapsed: float,
+                    error: str = "worker process died (killed or crashed)") -> Outcome:
+    """Write a `failed` summary for a run that could not write its own."""
+    write_json_atomic(run_dir(results, job.run_id) / "summary.json",
+                      {"id": job.run_id, "status": "failed", "error": error,
+                       "steps": 0, "tokens": 0, "wall_time_s": elapsed, "final": {}})
+    return Outcome(job.run_id, "failed", elapsed, {}, error)
+
+
+def _init_worker(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _train_job(job_path: str, results: str) -> dict:
+    from runtime.config.run import load_job
+    from runtime.train import train
+
+    config = load_job(job_path)
+    return train(config, run_dir(results, config.run_id()))

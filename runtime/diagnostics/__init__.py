@@ -1,0 +1,2 @@
+"""Training-dynamics measurements: per-role activation and update sizes, singular values and
+attention entropy during training (dynamics.py), and the coordinate check (coord_check.py)."""
