@@ -14,7 +14,8 @@ MAX_LENGTH = 80
 class SpecModel(BaseModel):
     """Unknown keys are errors; instances are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Attribute docstrings are field descriptions: written once, shown in the editor schema.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 def identifier_problem(name: object) -> str | None:

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field
 class Strict(BaseModel):
     """Base for every config section: unknown keys are errors, instances are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Attribute docstrings are field descriptions: written once, shown in the editor schema.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 PositiveInt = Annotated[int, Field(gt=0)]
