@@ -6,9 +6,11 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from installed import PACKAGES, Installed, build_wheel, clean_env, install
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,8 +38,31 @@ claims:
 
 def claimlab(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CLAIMLAB_CACHE": str(cwd / "cache")}
-    return subprocess.run([sys.executable, "-m", "claimlab.main", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "claimlab", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def wheel_install(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """claimlab built as a wheel and installed (not editable) into a fresh environment."""
+    return install(build_wheel(tmp_path_factory.mktemp("dist")),
+                   tmp_path_factory.mktemp("fresh-env"))
+
+
+@pytest.fixture(params=["checkout", "wheel"])
+def cli(request: pytest.FixtureRequest) -> Callable[..., subprocess.CompletedProcess]:
+    """The `claimlab` command, from the checkout or from its installed wheel; the wheel's runs
+    from a folder outside the checkout, with nothing of the checkout on the path."""
+    if request.param == "checkout":
+        return claimlab
+    installed = request.getfixturevalue("wheel_install")
+
+    def from_wheel(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+        env = clean_env(CLAIMLAB_CACHE=str(cwd / "cache"))
+        return subprocess.run([str(installed.claimlab), *args], cwd=cwd, env=env,
+                              capture_output=True, text=True, timeout=600)
+
+    return from_wheel
 
 
 @pytest.fixture
@@ -76,7 +101,8 @@ def test_missing_spec_file_is_a_clear_error(project: Path) -> None:
 
 
 @pytest.mark.slow
-def test_compile_run_report(project: Path) -> None:
+def test_compile_run_report(project: Path, cli: Callable[..., subprocess.CompletedProcess]) -> None:
+    claimlab = cli
     spec = "specs/tiny.yaml"
 
     compiled = claimlab("compile", spec, cwd=project)
@@ -122,3 +148,33 @@ def test_commands_that_do_not_train_start_without_torch(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
                             text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.slow
+def test_the_wheel_holds_every_module_and_the_site_templates(wheel_install: Installed) -> None:
+    import zipfile
+
+    names = set(zipfile.ZipFile(wheel_install.wheel).namelist())
+    for package in PACKAGES:
+        for module in (ROOT / package).rglob("*.py"):
+            assert str(module.relative_to(ROOT)) in names
+    templates = {p.relative_to(ROOT).as_posix() for p in (ROOT / "report" / "site").rglob("*")
+                 if p.is_file() and p.suffix in {".j2", ".yml", ".css", ".js"}}
+    assert templates and templates <= names
+    assert not any(name.startswith(("tests/", "specs/", "benchmarks/")) for name in names)
+
+
+@pytest.mark.slow
+def test_the_installed_package_runs_as_a_module_from_anywhere(wheel_install: Installed,
+                                                             tmp_path: Path) -> None:
+    where = subprocess.run([str(wheel_install.python), "-c",
+                            "import claimlab, compiler, launch, report, runtime; "
+                            "print('\\n'.join(m.__file__ for m in "
+                            "(claimlab, compiler, launch, report, runtime)))"],
+                           cwd=tmp_path, env=clean_env(), capture_output=True, text=True)
+    assert where.returncode == 0, where.stderr
+    for path in where.stdout.split():
+        assert not Path(path).is_relative_to(ROOT), path
+    helped = subprocess.run([str(wheel_install.python), "-m", "claimlab", "--help"],
+                            cwd=tmp_path, env=clean_env(), capture_output=True, text=True)
+    assert helped.returncode == 0 and "usage: claimlab" in helped.stdout
