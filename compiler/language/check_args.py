@@ -22,7 +22,8 @@ from compiler.language.check_values import (
     Sigmas,
     Where,
 )
-from compiler.language.config_paths import ConfigPath
+from compiler.language.run_quantities import Axis
+from runtime.config.registry import Registry
 
 
 class CheckArgs(BaseModel):
@@ -57,12 +58,13 @@ class ArgminStable(CheckArgs):
     EXAMPLE: ClassVar[dict[str, Any]] = {
         "kind": "argmin_stable", "metric": "final.val_loss", "over": "optimizer.lr",
         "across": "model.width", "where": {"parametrization.kind": "mup"}, "tolerance": 0.5}
-    kind: Literal["argmin_stable"] = "argmin_stable"
+    kind: Literal["argmin_stable"] = Field(
+        "argmin_stable", description="the best value of `over` stays put as `across` changes")
     metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
-    over: ConfigPath = Field(
-        description="dotted config path of the axis minimised over, e.g. optimizer.lr")
-    across: ConfigPath = Field(
-        description="dotted config path the optimum must not move with, e.g. model.width")
+    over: Axis = Field(
+        description="the axis minimised over, e.g. optimizer.lr")
+    across: Axis = Field(
+        description="the axis the optimum must not move with, e.g. model.width")
     where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
     tolerance: Annotated[float, Field(gt=0)] = Field(
         0.5, description="allowed spread of the optimum, in log10 units of `over`"
@@ -72,7 +74,7 @@ class ArgminStable(CheckArgs):
     def _two_axes(self) -> ArgminStable:
         if self.over == self.across:
             raise ValueError(
-                f"over and across must be different config paths, both are {self.over!r}")
+                f"over and across must be different axes, both are {self.over!r}")
         return self
 
 
@@ -90,7 +92,7 @@ class Ordering(_TwoArms):
     EXAMPLE: ClassVar[dict[str, Any]] = {
         "kind": "ordering", "metric": "final.val_loss", "lower": {"schedule.kind": "wsd"},
         "higher": {"schedule.kind": "cosine"}, "margin": 0.01}
-    kind: Literal["ordering"] = "ordering"
+    kind: Literal["ordering"] = Field("ordering", description="one arm scores below another")
     metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
     lower: Arm = Field(description="config path -> value: the runs that should score lower")
     higher: Arm = Field(description="config path -> value: the runs they are compared with")
@@ -113,7 +115,8 @@ class Matches(_TwoArms):
     EXAMPLE: ClassVar[dict[str, Any]] = {
         "kind": "matches", "metric": "final.val_loss", "a": {"data.mix.old": 0.05},
         "b": {"data.mix.old": 0.0}, "tolerance": 0.01, "relative": True}
-    kind: Literal["matches"] = "matches"
+    kind: Literal["matches"] = Field(
+        "matches", description="one arm scores within a tolerance of another")
     metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
     a: Arm = Field(description="config path -> value: one side")
     b: Arm = Field(description="config path -> value: the side it should match")
@@ -139,13 +142,14 @@ class Slope(CheckArgs):
     EXAMPLE: ClassVar[dict[str, Any]] = {
         "kind": "slope", "metric": "final.act_rms/*", "against": "model.width",
         "within": [-0.1, 0.1], "where": {"parametrization.kind": "mup"}}
-    kind: Literal["slope"] = "slope"
+    kind: Literal["slope"] = Field(
+        "slope", description="the log-log slope of a metric against an axis lies in a range")
     metric: FinalMetricPattern = Field(
         description="a final metric, or a prefix ending in '*' such as final.act_rms/*")
-    against: ConfigPath = Field(description="dotted config path of the x axis, e.g. model.width")
+    against: Axis = Field(description="the x axis, e.g. model.width or N")
     within: Interval = Field(description="[low, high]: the slopes that support the claim")
-    over: ConfigPath | None = Field(
-        None, description="fit the value of this config path that minimises `metric` instead")
+    over: Axis | None = Field(
+        None, description="fit the value of this axis that minimises `metric` instead")
     where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
     sigmas: Sigmas = 2.0
 
@@ -153,7 +157,7 @@ class Slope(CheckArgs):
     def _distinct_axes(self) -> Slope:
         if self.over == self.against:
             raise ValueError(
-                f"over and against must be different config paths, both are {self.over!r}")
+                f"over and against must be different axes, both are {self.over!r}")
         if self.over is not None and self.metric.endswith("*"):
             raise ValueError("with `over`, metric must name one final metric, not a prefix")
         return self
@@ -170,9 +174,10 @@ class PowerLawFit(CheckArgs):
     EXAMPLE: ClassVar[dict[str, Any]] = {
         "kind": "power_law_fit", "metric": "final.val_loss", "against": "budget.steps",
         "exponent": [-0.5, -0.2], "offset": True}
-    kind: Literal["power_law_fit"] = "power_law_fit"
+    kind: Literal["power_law_fit"] = Field(
+        "power_law_fit", description="a metric is a power law of an axis, its exponent in a range")
     metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
-    against: ConfigPath = Field(description="dotted config path of x, e.g. budget.steps")
+    against: Axis = Field(description="the axis x, e.g. budget.steps or D")
     exponent: Interval = Field(description="[low, high]: the exponents k that support the claim")
     offset: bool = Field(False, description="fit an irreducible term E as well")
     confidence: Annotated[float, Field(gt=0.5, lt=1)] = Field(
@@ -198,7 +203,8 @@ class CurveFitPredict(_TwoArms):
     EXAMPLE: ClassVar[dict[str, Any]] = {
         "kind": "curve_fit_predict", "law": "annealing", "fit": {"schedule.kind": "cosine"},
         "predict": {"schedule.kind": "wsd"}, "tolerance": 0.02}
-    kind: Literal["curve_fit_predict"] = "curve_fit_predict"
+    kind: Literal["curve_fit_predict"] = Field(
+        "curve_fit_predict", description="a loss-curve law fitted on some runs predicts the others")
     metric: CurveMetric = Field("val_loss", description="a logged curve, e.g. val_loss")
     law: Literal["annealing", "power"] = Field(description="the law fitted: annealing or power")
     fit: Arm = Field(description="config path -> value: the runs the law is fitted to")
@@ -225,7 +231,7 @@ class Crossing(_TwoArms):
     EXAMPLE: ClassVar[dict[str, Any]] = {
         "kind": "crossing", "metric": "val_loss", "a": {"schedule.kind": "wsd"},
         "b": {"schedule.kind": "cosine"}}
-    kind: Literal["crossing"] = "crossing"
+    kind: Literal["crossing"] = Field("crossing", description="two arms' curves cross")
     metric: CurveMetric = Field("val_loss", description="a logged curve, e.g. val_loss")
     a: Arm = Field(description="config path -> value: one side")
     b: Arm = Field(description="config path -> value: the other side")
@@ -246,9 +252,10 @@ class Monotone(CheckArgs):
     EXAMPLE: ClassVar[dict[str, Any]] = {
         "kind": "monotone", "metric": "final.val_loss", "along": "model.width",
         "direction": "decreasing"}
-    kind: Literal["monotone"] = "monotone"
+    kind: Literal["monotone"] = Field(
+        "monotone", description="a metric only goes one way along an axis")
     metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
-    along: ConfigPath = Field(description="dotted config path of the axis, e.g. model.width")
+    along: Axis = Field(description="the axis, e.g. model.width")
     direction: Literal["increasing", "decreasing"] = Field(
         description="increasing or decreasing")
     where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
@@ -259,3 +266,16 @@ CheckConfig = Annotated[
     ArgminStable | Ordering | Matches | Slope | PowerLawFit | CurveFitPredict | Crossing | Monotone,
     Field(discriminator="kind"),
 ]
+
+# Each kind's check in the report, by name (the compiler does not import the report):
+# (args, runs table, curves) -> CheckResult.
+CHECKS = Registry("check", {
+    "argmin_stable": "report.checks.argmin_stable:argmin_stable",
+    "ordering": "report.checks.ordering:ordering",
+    "matches": "report.checks.matches:matches",
+    "slope": "report.checks.slope:slope",
+    "power_law_fit": "report.checks.power_law_fit:power_law_fit",
+    "curve_fit_predict": "report.checks.curve_fit_predict:curve_fit_predict",
+    "crossing": "report.checks.crossing:crossing",
+    "monotone": "report.checks.monotone:monotone",
+})

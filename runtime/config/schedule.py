@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, Tag, model_validator
 
 from runtime.config.base import Length, PositiveInt, Strict, kind_discriminator
+from runtime.config.registry import Registry
 
 # Shapes that go from a phase's `start` to its `end`.
 Ramp = Literal["linear", "cosine", "1-sqrt", "exponential", "rex"]
@@ -23,6 +24,15 @@ Law = Literal["inverse-sqrt", "power"]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 POWER_B = -0.51
 
+# Fields that several named schedules share, described once here.
+Warmup = Annotated[Length, Field(
+    description="length of the warmup from 0 to the peak (steps, fraction of the run, tokens)")]
+Floor = Annotated[Fraction, Field(
+    description="the LR multiplier (a fraction of the peak) the final decay ends at")]
+FinalDecay = Annotated[Length, Field(
+    description="length of the final decay to `floor`, which ends on the run's last step")]
+DecayShape = Annotated[Ramp, Field(description="the final decay's shape")]
+
 
 class PhaseConfig(Strict):
     """One segment of a schedule.
@@ -32,12 +42,20 @@ class PhaseConfig(Strict):
     """
 
     steps: Length
+    """the phase's length: steps, a fraction of the run or {tokens: N}"""
     start: float | None = Field(None, ge=0)
+    """the LR multiplier the phase starts at; none: where the previous phase ended"""
     end: float | None = Field(None, ge=0)
+    """the LR multiplier a ramp reaches on its last step (default 1)"""
     shape: Ramp | Law = "linear"
+    """a ramp from `start` to `end`, or a law: inverse-sqrt (needs `timescale`) or power
+    (needs `a`)"""
     timescale: Length | None = None
+    """inverse-sqrt: the level is start * sqrt(timescale / (timescale + k)), k steps in"""
     a: float | None = Field(None, gt=0)
+    """power: the learning rate is min(start * peak, a * n ** b), n the tokens trained on"""
     b: float | None = Field(None, lt=0)
+    """power: the exponent of the tokens trained on (default: the power kind's `b`)"""
 
     @model_validator(mode="after")
     def _fields_fit_shape(self) -> PhaseConfig:
@@ -78,41 +96,46 @@ class ConstantSchedule(_NamedSchedule):
     """Warmup from 0 to the peak, then hold."""
 
     kind: Literal["constant"] = "constant"
-    warmup: Length = 0
+    """warm up, then hold the peak (the default kind)"""
+    warmup: Warmup = 0
 
 
 class LinearSchedule(_NamedSchedule):
     """Warmup, then linear decay to `floor` on the last step."""
 
     kind: Literal["linear"] = "linear"
-    warmup: Length = 0
-    floor: Fraction = 0.0
+    """warm up, then decay linearly to `floor`"""
+    warmup: Warmup = 0
+    floor: Floor = 0.0
 
 
 class CosineSchedule(_NamedSchedule):
     """Warmup, then cosine decay to `floor` on the last step."""
 
     kind: Literal["cosine"] = "cosine"
-    warmup: Length = 0
-    floor: Fraction = 0.0
+    """warm up, then cosine decay to `floor`"""
+    warmup: Warmup = 0
+    floor: Floor = 0.0
 
 
 class RexSchedule(_NamedSchedule):
     """Warmup, then REX decay to `floor`: floor + (1 - floor)(1 - z)/(1 - z/2), z the progress."""
 
     kind: Literal["rex"] = "rex"
-    warmup: Length = 0
-    floor: Fraction = 0.0
+    """warm up, then REX decay to `floor`"""
+    warmup: Warmup = 0
+    floor: Floor = 0.0
 
 
 class WSDSchedule(_NamedSchedule):
     """Warmup, stable at the peak, then decay over the last `decay` of the run."""
 
     kind: Literal["wsd"] = "wsd"
-    warmup: Length = 0
-    decay: Length = 0.2
-    decay_shape: Ramp = "linear"
-    floor: Fraction = 0.0
+    """warmup-stable-decay"""
+    warmup: Warmup = 0
+    decay: FinalDecay = 0.2
+    decay_shape: DecayShape = "linear"
+    floor: Floor = 0.0
 
 
 class InverseSqrtSchedule(_NamedSchedule):
@@ -120,11 +143,14 @@ class InverseSqrtSchedule(_NamedSchedule):
     to the warmup's length), then an optional final decay to `floor`."""
 
     kind: Literal["inverse-sqrt"] = "inverse-sqrt"
-    warmup: Length = 0
+    """warm up, then decay as the inverse square root of the steps since"""
+    warmup: Warmup = 0
     timescale: Length | None = None
-    decay: Length = 0
-    decay_shape: Ramp = "linear"
-    floor: Fraction = 0.0
+    """the level is sqrt(timescale / (timescale + k)) k steps after the warmup (default:
+    the warmup's length)"""
+    decay: FinalDecay = 0
+    decay_shape: DecayShape = "linear"
+    floor: Floor = 0.0
 
 
 class PowerSchedule(_NamedSchedule):
@@ -132,12 +158,15 @@ class PowerSchedule(_NamedSchedule):
     on; a linear warmup to the curve and an optional final decay to `floor`."""
 
     kind: Literal["power"] = "power"
+    """the power scheduler: the learning rate falls as a power of the tokens trained on"""
     a: float = Field(gt=0)
+    """the learning rate is min(peak, a * n ** b), n the tokens trained on"""
     b: float = Field(POWER_B, lt=0)
-    warmup: Length = 0
-    decay: Length = 0
-    decay_shape: Ramp = "linear"
-    floor: Fraction = 0.0
+    """the exponent of the tokens trained on"""
+    warmup: Warmup = 0
+    decay: FinalDecay = 0
+    decay_shape: DecayShape = "linear"
+    floor: Floor = 0.0
 
 
 class InfiniteSchedule(_NamedSchedule):
@@ -145,12 +174,17 @@ class InfiniteSchedule(_NamedSchedule):
     last `anneal` of the run (Ibrahim et al. 2024)."""
 
     kind: Literal["infinite"] = "infinite"
-    warmup: Length = 0
+    """warm up, cool down to a plateau, hold, then anneal"""
+    warmup: Warmup = 0
     cooldown: Length = 0.1
+    """length of the cosine cooldown from the peak to `plateau`, after the warmup"""
     plateau: Fraction = 0.5
+    """the LR multiplier held between the cooldown and the anneal"""
     anneal: Length = 0.1
+    """length of the final anneal from `plateau` to `floor`, at the end of the run"""
     anneal_shape: Ramp = "linear"
-    floor: Fraction = 0.0
+    """the final anneal's shape"""
+    floor: Floor = 0.0
 
 
 class CyclesSchedule(_NamedSchedule):
@@ -158,16 +192,26 @@ class CyclesSchedule(_NamedSchedule):
     `floor`; each cycle's peak is `peak_decay` times the one before."""
 
     kind: Literal["cycles"] = "cycles"
+    """equal cycles of warmup and decay"""
     cycles: PositiveInt = 2
+    """how many equal cycles the run is cut into"""
     warmup: Length = 0
+    """length of each cycle's warmup, from where the cycle before ended (0 for the first)"""
     decay_shape: Ramp = "cosine"
+    """the shape of each cycle's decay to `floor`"""
     floor: Fraction = 0.0
+    """the LR multiplier (a fraction of the peak) each cycle decays to"""
     peak_decay: float = Field(1.0, gt=0, le=1)
+    """each cycle's peak is this times the one before"""
 
 
 class PhasesSchedule(_NamedSchedule):
+    """An explicit list of phases."""
+
     kind: Literal["phases"] = "phases"
+    """an explicit list of phases"""
     phases: tuple[PhaseConfig, ...] = Field(min_length=1)
+    """the phases in order; after the last, the multiplier holds where it ended"""
 
 
 ScheduleConfig = Annotated[
@@ -183,3 +227,17 @@ ScheduleConfig = Annotated[
     | Annotated[PhasesSchedule, Tag("phases")],
     kind_discriminator("constant"),
 ]
+
+# Each kind's expansion into phases: (config, lengths, peak LR) -> list[PhaseConfig].
+SCHEDULES = Registry("schedule", {
+    "constant": "runtime.optim.schedules:expand_constant",
+    "linear": "runtime.optim.schedules:expand_linear",
+    "cosine": "runtime.optim.schedules:expand_cosine",
+    "rex": "runtime.optim.schedules:expand_rex",
+    "wsd": "runtime.optim.schedules:expand_wsd",
+    "inverse-sqrt": "runtime.optim.schedules:expand_inverse_sqrt",
+    "power": "runtime.optim.schedules:expand_power",
+    "infinite": "runtime.optim.schedules:expand_infinite",
+    "cycles": "runtime.optim.schedules:expand_cycles",
+    "phases": "runtime.optim.schedules:expand_phases",
+})

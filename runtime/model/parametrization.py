@@ -17,7 +17,13 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from runtime.config.model import ROLES, ModelConfig, ParametrizationConfig, Role
+from runtime.config.model import (
+    PARAMETRIZATIONS,
+    ROLES,
+    ModelConfig,
+    ParametrizationConfig,
+    Role,
+)
 
 
 @dataclass(frozen=True)
@@ -52,20 +58,19 @@ def _roles(**changed: Exponents) -> dict[Role, Exponents]:
 _MUP_ROLES = _roles(hidden=Exponents(lr=-1.0, weight_decay=1.0),
                     readout=Exponents(init=0.5, forward=-1.0))
 
-KINDS: Mapping[str, Kind] = {
-    "sp": Kind(),
-    # muP's attention logits scale as 1/head_dim.
-    "mup": Kind(roles=_MUP_ROLES, attention=-0.5),
-    # NTK: weights of constant std, each matrix's output multiplied by 1/sqrt(m), so the
-    # function at init equals SP's while the updates shrink with width.
-    "ntk": Kind(roles=_roles(hidden=Exponents(init=0.5, forward=-0.5),
-                             readout=Exponents(init=0.5, forward=-0.5))),
-    # Depth-muP: muP, and each residual branch multiplied by 1/sqrt(depth / base_depth).
-    "depth-mup": Kind(roles=_MUP_ROLES, attention=-0.5, residual=-0.5),
-    # MiniCPM's muP: embedding output x embedding_mult (12), residual branches x
-    # residual_mult / sqrt(depth) (1.4), readout input / m, hidden LR / m; attention as SP.
-    "minicpm": Kind(roles=_MUP_ROLES, residual=-0.5),
-}
+# The kinds' tables, which runtime.config.model.PARAMETRIZATIONS names.
+SP = Kind()
+# muP's attention logits scale as 1/head_dim.
+MUP = Kind(roles=_MUP_ROLES, attention=-0.5)
+# NTK: weights of constant std, each matrix's output multiplied by 1/sqrt(m), so the function
+# at init equals SP's while the updates shrink with width.
+NTK = Kind(roles=_roles(hidden=Exponents(init=0.5, forward=-0.5),
+                        readout=Exponents(init=0.5, forward=-0.5)))
+# Depth-muP: muP, and each residual branch multiplied by 1/sqrt(depth / base_depth).
+DEPTH_MUP = Kind(roles=_MUP_ROLES, attention=-0.5, residual=-0.5)
+# MiniCPM's muP: embedding output x embedding_mult (12), residual branches x
+# residual_mult / sqrt(depth) (1.4), readout input / m, hidden LR / m; attention as SP.
+MINICPM = Kind(roles=_MUP_ROLES, residual=-0.5)
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,7 @@ class ParamRule:
 
 def table(cfg: ParametrizationConfig) -> Kind:
     """The kind's table with the config's overrides applied."""
-    kind = KINDS[cfg.kind]
+    kind = PARAMETRIZATIONS[cfg.kind]
     over = cfg.overrides
     if over is None:
         return kind
@@ -146,6 +151,12 @@ def resolve(
             forward_mult=forward * residual if name in residual_outputs else forward,
         ))
     return rules
+
+
+def forward_multiplier(role: Role, model: ModelConfig, cfg: ParametrizationConfig) -> float:
+    """The multiplier on the output of a module of `role` that holds no parameter of its own,
+    such as a readout tied to the token embedding: what its own weight's rule would say."""
+    return _base_forward(role, cfg) * width_mult(model.width, cfg) ** table(cfg).roles[role].forward
 
 
 def _base_forward(role: Role, cfg: ParametrizationConfig) -> float:

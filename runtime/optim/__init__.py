@@ -14,38 +14,19 @@ from typing import Any
 import torch
 from torch import nn
 
+from runtime.config.optimizer import OPTIMIZERS
 from runtime.config.run import OptimizerConfig
 from runtime.model.parametrization import ParamRule
-from runtime.optim.apollo import Apollo
-from runtime.optim.chain import OptimizerChain
-from runtime.optim.lion import Lion
-
-Optimizer = torch.optim.Optimizer | OptimizerChain
+from runtime.optim.chain import Optimizer
 
 
 def build_optimizer(model: nn.Module, rules: list[ParamRule], cfg: OptimizerConfig, *,
                     fused: bool = False, seed: int = 0) -> Optimizer:
-    """The optimizer for `model`'s parameters, grouped by their rules. `fused` picks torch's
-    fused AdamW kernel (CUDA); `seed` draws APOLLO's projections."""
-    groups = param_groups(model, rules, cfg)
-    if cfg.kind == "adamw":
-        return _adamw(groups, cfg, fused)
-    if cfg.kind == "sgd":
-        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov)
-    if cfg.kind == "lion":
-        return Lion(groups, lr=cfg.lr, betas=cfg.betas)
-    hidden = [g for g in groups if g["role"] == "hidden"]
-    rest = [g for g in groups if g["role"] != "hidden"]
-    if cfg.kind == "muon":
-        matrices = torch.optim.Muon(hidden, lr=cfg.lr, momentum=cfg.momentum,
-                                    nesterov=cfg.nesterov, ns_steps=cfg.ns_steps,
-                                    adjust_lr_fn=cfg.adjust_lr)
-    else:
-        matrices = Apollo(hidden, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps, rank=cfg.rank,
-                          scaling=cfg.scaling, scale=cfg.scale,
-                          projection_every=cfg.projection_every,
-                          norm_growth_limit=cfg.norm_growth_limit, seed=seed)
-    return OptimizerChain(matrices, _adamw(rest, cfg, fused)) if rest else matrices
+    """The optimizer for `model`'s parameters, grouped by their rules, built by the builder
+    the config's kind names in OPTIMIZERS. `fused` picks torch's fused AdamW kernel (CUDA);
+    `seed` draws APOLLO's projections."""
+    build = OPTIMIZERS[cfg.kind]
+    return build(param_groups(model, rules, cfg), cfg, fused=fused, seed=seed)
 
 
 def param_groups(model: nn.Module, rules: list[ParamRule],
@@ -72,7 +53,3 @@ def state_bytes(optimizer: Optimizer) -> int:
                for state in optimizer.state.values() for value in state.values()
                if isinstance(value, torch.Tensor) and value.ndim > 0)
 
-
-def _adamw(groups: list[dict[str, Any]], cfg: OptimizerConfig, fused: bool) -> Optimizer:
-    return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps,
-                             fused=fused or None)

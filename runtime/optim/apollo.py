@@ -25,6 +25,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from runtime.config.optimizer import ApolloConfig
+from runtime.optim.chain import Optimizer
+from runtime.optim.torch_optimizers import matrices_then_adamw
+
 
 class Apollo(torch.optim.Optimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
@@ -96,3 +100,13 @@ class Apollo(torch.optim.Optimizer):
         p.add_((scaled * math.sqrt(group["scale"])).to(p.dtype), alpha=-step_size)
         if group["weight_decay"]:
             p.add_(p, alpha=-group["lr"] * group["weight_decay"])
+
+
+def build(groups: list[dict[str, Any]], cfg: ApolloConfig, *, fused: bool,
+          seed: int) -> Optimizer:
+    """The `apollo` and `apollo-mini` kinds' builder (runtime.config.optimizer.OPTIMIZERS):
+    APOLLO on the hidden matrices, its projections drawn from `seed`, AdamW on the rest."""
+    return matrices_then_adamw(groups, cfg, fused, lambda hidden: Apollo(
+        hidden, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps, rank=cfg.rank, scaling=cfg.scaling,
+        scale=cfg.scale, projection_every=cfg.projection_every,
+        norm_growth_limit=cfg.norm_growth_limit, seed=seed))

@@ -38,3 +38,7 @@ class OptimizerChain:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for opt, opt_state in zip(self.optimizers, state["chain"], strict=True):
             opt.load_state_dict(opt_state)
+
+
+# What the training loop steps: one torch optimizer, or a chain of them.
+Optimizer = torch.optim.Optimizer | OptimizerChain

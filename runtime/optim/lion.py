@@ -12,6 +12,8 @@ from typing import Any
 
 import torch
 
+from runtime.config.optimizer import LionConfig
+
 
 class Lion(torch.optim.Optimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-4,
@@ -33,3 +35,8 @@ class Lion(torch.optim.Optimizer):
                     p.mul_(1 - lr * decay)
                 p.add_(torch.lerp(p.grad, momentum, beta1).sign_(), alpha=-lr)
                 momentum.lerp_(p.grad, 1 - beta2)
+
+
+def build(groups: list[dict[str, Any]], cfg: LionConfig, *, fused: bool, seed: int) -> Lion:
+    """The `lion` kind's builder (runtime.config.optimizer.OPTIMIZERS)."""
+    return Lion(groups, lr=cfg.lr, betas=cfg.betas)

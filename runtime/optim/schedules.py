@@ -8,7 +8,8 @@ sets the level by a formula instead (inverse-sqrt from k = s - a + 1, power from
 trained on including step s's), and ends wherever it got to. After the last phase the
 multiplier holds at its end value to the end of the run.
 
-Named kinds are sugar for phases (runtime/config/schedule.py lists each kind's fields). Lengths
+Named kinds are sugar for phases: runtime/config/schedule.py lists each kind's fields, and its
+SCHEDULES table names each kind's expansion here (`expand_<kind>`). Lengths
 in tokens or fractions of the run are rounded to whole steps, half up.
 
 Compared with `transformers` (get_linear/cosine_schedule_with_warmup, get_wsd_schedule): their
@@ -28,13 +29,18 @@ from dataclasses import dataclass
 
 from runtime.config.base import Length, Tokens
 from runtime.config.schedule import (
+    SCHEDULES,
     ConstantSchedule,
+    CosineSchedule,
     CyclesSchedule,
     InfiniteSchedule,
     InverseSqrtSchedule,
+    LinearSchedule,
     PhaseConfig,
+    PhasesSchedule,
     PowerSchedule,
     Ramp,
+    RexSchedule,
     ScheduleConfig,
     WSDSchedule,
 )
@@ -88,10 +94,8 @@ def phases(cfg: ScheduleConfig, total_steps: int, tokens_per_step: int = 1,
     power law's absolute `a` into a fraction of the peak. Raises ValueError when the schedule
     does not fit in the run.
     """
-    lengths = _Lengths(total_steps, tokens_per_step)
-    configs = (list(cfg.phases) if cfg.kind == "phases"
-               else _EXPANSIONS[cfg.kind](cfg, lengths, peak_lr))
-    return _place(configs, lengths, peak_lr)
+    lengths = Lengths(total_steps, tokens_per_step)
+    return _place(SCHEDULES[cfg.kind](cfg, lengths, peak_lr), lengths, peak_lr)
 
 
 def lr_multiplier(schedule: Sequence[Phase], step: int) -> float:
@@ -103,7 +107,7 @@ def lr_multiplier(schedule: Sequence[Phase], step: int) -> float:
 
 
 @dataclass(frozen=True)
-class _Lengths:
+class Lengths:
     total: int
     tokens_per_step: int
 
@@ -131,27 +135,33 @@ def _fit(what: str, used: int, total: int) -> int:
 
 def _warmup_and_decay(shape: Ramp) -> Callable[..., list[PhaseConfig]]:
     """linear, cosine and rex: warm up, then decay to the floor over the rest of the run."""
-    def expand(cfg: ScheduleConfig, n: _Lengths, peak: float) -> list[PhaseConfig]:
+    def expand(cfg: LinearSchedule | CosineSchedule | RexSchedule, n: Lengths,
+               peak: float) -> list[PhaseConfig]:
         warmup = n.steps(cfg.warmup)
         rest = _fit("schedule warmup", warmup, n.total)
         return [_ramp(warmup, 1.0, start=0.0), _ramp(rest, cfg.floor, shape)]
     return expand
 
 
-def _constant(cfg: ConstantSchedule, n: _Lengths, peak: float) -> list[PhaseConfig]:
+expand_linear = _warmup_and_decay("linear")
+expand_cosine = _warmup_and_decay("cosine")
+expand_rex = _warmup_and_decay("rex")
+
+
+def expand_constant(cfg: ConstantSchedule, n: Lengths, peak: float) -> list[PhaseConfig]:
     warmup = n.steps(cfg.warmup)
     _fit("schedule warmup", warmup, n.total)
     return [_ramp(warmup, 1.0, start=0.0)]
 
 
-def _wsd(cfg: WSDSchedule, n: _Lengths, peak: float) -> list[PhaseConfig]:
+def expand_wsd(cfg: WSDSchedule, n: Lengths, peak: float) -> list[PhaseConfig]:
     warmup, decay = n.steps(cfg.warmup), n.steps(cfg.decay)
     stable = _fit("wsd warmup and decay", warmup + decay, n.total)
     return [_ramp(warmup, 1.0, start=0.0), _ramp(stable, 1.0),
             _ramp(decay, cfg.floor, cfg.decay_shape)]
 
 
-def _inverse_sqrt(cfg: InverseSqrtSchedule, n: _Lengths, peak: float) -> list[PhaseConfig]:
+def expand_inverse_sqrt(cfg: InverseSqrtSchedule, n: Lengths, peak: float) -> list[PhaseConfig]:
     warmup, decay = n.steps(cfg.warmup), n.steps(cfg.decay)
     timescale = warmup if cfg.timescale is None else n.position(cfg.timescale)
     if timescale <= 0:
@@ -162,7 +172,7 @@ def _inverse_sqrt(cfg: InverseSqrtSchedule, n: _Lengths, peak: float) -> list[Ph
             _ramp(decay, cfg.floor, cfg.decay_shape)]
 
 
-def _power(cfg: PowerSchedule, n: _Lengths, peak: float) -> list[PhaseConfig]:
+def expand_power(cfg: PowerSchedule, n: Lengths, peak: float) -> list[PhaseConfig]:
     warmup, decay = n.steps(cfg.warmup), n.steps(cfg.decay)
     law = _fit("power warmup and decay", warmup + decay, n.total)
     # The warmup climbs to where the curve is when it ends.
@@ -172,14 +182,14 @@ def _power(cfg: PowerSchedule, n: _Lengths, peak: float) -> list[PhaseConfig]:
             _ramp(decay, cfg.floor, cfg.decay_shape)]
 
 
-def _infinite(cfg: InfiniteSchedule, n: _Lengths, peak: float) -> list[PhaseConfig]:
+def expand_infinite(cfg: InfiniteSchedule, n: Lengths, peak: float) -> list[PhaseConfig]:
     warmup, cooldown, anneal = n.steps(cfg.warmup), n.steps(cfg.cooldown), n.steps(cfg.anneal)
     hold = _fit("infinite warmup, cooldown and anneal", warmup + cooldown + anneal, n.total)
     return [_ramp(warmup, 1.0, start=0.0), _ramp(cooldown, cfg.plateau, "cosine"),
             _ramp(hold, cfg.plateau), _ramp(anneal, cfg.floor, cfg.anneal_shape)]
 
 
-def _cycles(cfg: CyclesSchedule, n: _Lengths, peak: float) -> list[PhaseConfig]:
+def expand_cycles(cfg: CyclesSchedule, n: Lengths, peak: float) -> list[PhaseConfig]:
     warmup = n.steps(cfg.warmup)
     bounds = [_round(c * n.total / cfg.cycles) for c in range(cfg.cycles + 1)]
     out = []
@@ -190,20 +200,12 @@ def _cycles(cfg: CyclesSchedule, n: _Lengths, peak: float) -> list[PhaseConfig]:
     return out
 
 
-_EXPANSIONS: dict[str, Callable[..., list[PhaseConfig]]] = {
-    "constant": _constant,
-    "linear": _warmup_and_decay("linear"),
-    "cosine": _warmup_and_decay("cosine"),
-    "rex": _warmup_and_decay("rex"),
-    "wsd": _wsd,
-    "inverse-sqrt": _inverse_sqrt,
-    "power": _power,
-    "infinite": _infinite,
-    "cycles": _cycles,
-}
+def expand_phases(cfg: PhasesSchedule, n: Lengths, peak: float) -> list[PhaseConfig]:
+    """An explicit list of phases is its own expansion."""
+    return list(cfg.phases)
 
 
-def _place(configs: list[PhaseConfig], n: _Lengths, peak: float) -> list[Phase]:
+def _place(configs: list[PhaseConfig], n: Lengths, peak: float) -> list[Phase]:
     placed: list[Phase] = []
     # Lengths accumulate before rounding, so phases of 0.5 and 0.5 cover the run exactly.
     position, first_step, level = 0.0, 0, 0.0

@@ -5,9 +5,10 @@ import pytest
 import torch
 from pydantic import ValidationError
 
+from runtime.config.model import PARAMETRIZATIONS
 from runtime.config.run import ModelConfig, ParametrizationConfig
 from runtime.model.gpt import GPT, param_table
-from runtime.model.parametrization import KINDS, attention_scale, residual_multiplier
+from runtime.model.parametrization import attention_scale, residual_multiplier
 
 BASE = 64
 
@@ -19,7 +20,8 @@ def table(kind: str, width: int, depth: int = 2, **param: object) -> dict[str, o
 
 
 def test_every_config_kind_has_a_table():
-    assert set(KINDS) == set(get_args(ParametrizationConfig.model_fields["kind"].annotation))
+    assert set(PARAMETRIZATIONS) == set(
+        get_args(ParametrizationConfig.model_fields["kind"].annotation))
 
 
 def test_roles_cover_the_model():
@@ -109,7 +111,7 @@ def test_overrides_replace_cells_of_the_kind():
 
 
 def test_vectors_start_as_identity_and_are_not_decayed():
-    for kind in KINDS:
+    for kind in PARAMETRIZATIONS:
         rules = table(kind, 4 * BASE)
         gain, bias = rules["blocks.0.ln1.weight"], rules["blocks.0.ln1.bias"]
         assert (gain.init_mean, bias.init_mean, gain.init_std) == (1.0, 0.0, 0.0)

@@ -17,13 +17,14 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from runtime.config.base import PositiveInt
+from runtime.config.registry import Registry
 from runtime.data.sources.draws import BYTES, BYTES_TOKENS, TOKEN_IDS, Draws
 from runtime.data.sources.user_configs import HuggingFaceSource, TextSource, TokenFileSource
 
 __all__ = [
-    "BYTES", "BYTES_TOKENS", "TOKEN_IDS", "BuiltinSource", "CorruptedSource", "Draws",
-    "HuggingFaceSource", "MarkovSource", "ShiftedSource", "SourceConfig", "TextSource",
-    "TokenFileSource",
+    "BYTES", "BYTES_TOKENS", "SOURCES", "TOKEN_IDS", "BuiltinSource", "CorruptedSource",
+    "Draws", "HuggingFaceSource", "MarkovSource", "ShiftedSource", "SourceConfig",
+    "TextSource", "TokenFileSource",
 ]
 
 # Transition tables larger than this (alphabet ** (context + 1) entries) are a typo.
@@ -33,23 +34,34 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class BuiltinSource(Draws):
+    """A corpus that ships with Python: nothing to download."""
+
     kind: Literal["builtin"] = "builtin"
+    """a corpus that ships with Python (the default kind)"""
     name: Literal["stdlib-code", "stdlib-prose"] = "stdlib-code"
+    """stdlib-code: the standard library's .py files (no tests); stdlib-prose: pydoc's
+    reference topics and the library's docstrings"""
 
 
 class MarkovSource(Draws):
     """A synthetic language: each symbol depends on the `context` symbols before it, with
     exactly `entropy` bits of uncertainty after every context, so the best possible loss is
-    known (entropy * ln 2 nats per token). `tokens` is about how many train tokens it has,
-    in documents of `document` symbols."""
+    known (entropy * ln 2 nats per token)."""
 
     kind: Literal["markov"]
+    """a synthetic language whose best possible loss is known"""
     alphabet: Annotated[int, Field(ge=2, le=255)] = 64
+    """how many symbols the language has"""
     context: Annotated[int, Field(ge=0, le=4)] = 1
+    """how many symbols before it each symbol depends on"""
     entropy: Annotated[float, Field(gt=0)] = 3.0
+    """bits of uncertainty about the next symbol after every context (at most log2 alphabet)"""
     tokens: PositiveInt = 1_000_000
+    """about how many train tokens the source has"""
     document: Annotated[int, Field(ge=16)] = 1024
+    """symbols per document"""
     seed: Annotated[int, Field(ge=0)] = 0
+    """seeds the language's transition probabilities and its documents"""
 
     @model_validator(mode="after")
     def _language_is_possible(self) -> MarkovSource:
@@ -67,7 +79,9 @@ class _Derived(Draws):
     """A source made from another one (`base`), which says only what data it holds."""
 
     base: SourceConfig
+    """the source this one is made from: its kind and data, without draw fields"""
     seed: Annotated[int, Field(ge=0)] = 0
+    """seeds what is done to `base` (the permutation, the corruption)"""
 
     @field_validator("base")
     @classmethod
@@ -94,17 +108,15 @@ class _Derived(Draws):
 
 
 class ShiftedSource(_Derived):
-    """`base` with a fixed permutation of its symbols: a controlled distribution shift.
-
-    symbols: letters   permute the letters a-z (the same way in upper case), as a cipher does,
-                       so the text keeps its spacing, punctuation and digits
-             all       permute every token id (every byte but NUL, for byte sources)
-    fraction: the share of those symbols that move (1.0 moves all of them)
-    """
+    """`base` with a fixed permutation of its symbols: a controlled distribution shift."""
 
     kind: Literal["shifted"]
+    """`base` with its symbols permuted: a controlled distribution shift"""
     symbols: Literal["letters", "all"] = "letters"
+    """letters: permute a-z (the same way in upper case) as a cipher does, keeping spacing,
+    punctuation and digits; all: permute every token id (every byte but NUL, for bytes)"""
     fraction: Annotated[float, Field(gt=0, le=1)] = 1.0
+    """the share of those symbols that move (1.0 moves all of them)"""
 
     @property
     def scored(self) -> bool:
@@ -123,7 +135,9 @@ class CorruptedSource(_Derived):
     A document's score is its quality, 1 - its rate."""
 
     kind: Literal["corrupted"]
+    """`base` with each document corrupted at its own rate"""
     rate: tuple[Probability, Probability] = (0.0, 0.5)
+    """[low, high]: each document's corruption rate is drawn uniformly from this range"""
 
     @property
     def scored(self) -> bool:
@@ -141,6 +155,17 @@ SourceConfig = Annotated[
     | TextSource | HuggingFaceSource,
     Field(discriminator="kind"),
 ]
+
+# Each kind's builder: (source, val_fraction) -> its train and validation splits.
+SOURCES = Registry("data source", {
+    "builtin": "runtime.data.sources.prepare:build_builtin",
+    "markov": "runtime.data.sources.prepare:build_markov",
+    "shifted": "runtime.data.sources.prepare:build_shifted",
+    "corrupted": "runtime.data.sources.prepare:build_corrupted",
+    "tokens": "runtime.data.sources.prepare:build_tokens",
+    "text": "runtime.data.sources.prepare:build_text",
+    "huggingface": "runtime.data.sources.prepare:build_huggingface",
+})
 
 for _model in (ShiftedSource, CorruptedSource):
     _model.model_rebuild()

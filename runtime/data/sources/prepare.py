@@ -2,7 +2,8 @@
 
 A prepared source is named by a hash of what its tokens depend on: the source's data fields
 (not how a run draws from it), the validation fraction, the Python version (the built-in
-corpora are that version's library) and FORMAT_VERSION.
+corpora are that version's library) and FORMAT_VERSION. Each kind's builder here,
+`build_<kind>`, is named in the SOURCES table next to the source configs (configs.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 
 from runtime.data.sources import builtin, files, synthetic, user
 from runtime.data.sources.configs import (
+    SOURCES,
     BuiltinSource,
     CorruptedSource,
     Draws,
@@ -43,8 +45,10 @@ NUL = 0
 
 
 def prepare(source: SourceConfig, val_fraction: float) -> Prepared:
-    """The source's splits, memory-mapped from the cache (built there on first use)."""
-    return cached(source_key(source, val_fraction), lambda: _build(source, val_fraction))
+    """The source's splits, memory-mapped from the cache (built there on first use by the
+    builder its kind names in SOURCES)."""
+    build = SOURCES[source.kind]
+    return cached(source_key(source, val_fraction), lambda: build(source, val_fraction))
 
 
 def source_key(source: SourceConfig, val_fraction: float) -> str:
@@ -63,24 +67,15 @@ def data_fields(source: SourceConfig) -> dict:
     return fields
 
 
-def _build(source: SourceConfig, val_fraction: float) -> Built:
-    if isinstance(source, BuiltinSource):
-        docs = [(name, np.frombuffer(data, np.uint8))
-                for name, data in builtin.CORPORA[source.name]()]
-        return _bytes(docs, val_fraction)
-    if isinstance(source, MarkovSource):
-        return _markov(source, val_fraction)
-    if isinstance(source, ShiftedSource):
-        return _shifted(source, prepare(source.base, val_fraction))
-    if isinstance(source, CorruptedSource):
-        return _corrupted(source, prepare(source.base, val_fraction))
-    if isinstance(source, TokenFileSource):
-        return _token_files(source, val_fraction)
-    if isinstance(source, TextSource):
-        documents = user.text_documents(source.path, source.documents, source.text_field,
-                                        source.score_field)
-        return _text(list(documents), source.tokenizer, val_fraction)
-    return _dataset(source, val_fraction)
+def build_builtin(source: BuiltinSource, val_fraction: float) -> Built:
+    docs = [(name, np.frombuffer(data, np.uint8)) for name, data in builtin.CORPORA[source.name]()]
+    return _bytes(docs, val_fraction)
+
+
+def build_text(source: TextSource, val_fraction: float) -> Built:
+    documents = user.text_documents(source.path, source.documents, source.text_field,
+                                    source.score_field)
+    return _text(list(documents), source.tokenizer, val_fraction)
 
 
 def _bytes(documents: list[tuple[str, np.ndarray]], val_fraction: float) -> Built:
@@ -119,7 +114,7 @@ def _encode(documents: list[user.TextDocument], tokenizer: str | None) -> Split:
     return Split(tokens, starts, scores, text_bytes)
 
 
-def _dataset(source: HuggingFaceSource, val_fraction: float) -> Built:
+def build_huggingface(source: HuggingFaceSource, val_fraction: float) -> Built:
     def documents(split: str) -> list[user.TextDocument]:
         return list(user.dataset_documents(source.dataset, source.subset, split,
                                            source.text_field, source.score_field))
@@ -128,7 +123,7 @@ def _dataset(source: HuggingFaceSource, val_fraction: float) -> Built:
     return _text(documents(source.split), source.tokenizer, val_fraction, val)
 
 
-def _markov(source: MarkovSource, val_fraction: float) -> Built:
+def build_markov(source: MarkovSource, val_fraction: float) -> Built:
     table = synthetic.markov_table(source.alphabet, source.context, source.entropy,
                                    source.seed)
     n_documents = math.ceil(source.tokens / source.document / (1 - val_fraction))
@@ -138,7 +133,8 @@ def _markov(source: MarkovSource, val_fraction: float) -> Built:
     return _bytes([(f"doc{i}", row) for i, row in enumerate(text)], val_fraction)
 
 
-def _shifted(source: ShiftedSource, base: Prepared) -> Built:
+def build_shifted(source: ShiftedSource, val_fraction: float) -> Built:
+    base = prepare(source.base, val_fraction)
     table = synthetic.shift_table(base.vocab_size, source.symbols, source.fraction,
                                   source.seed, base.separator)
     splits = {}
@@ -149,7 +145,8 @@ def _shifted(source: ShiftedSource, base: Prepared) -> Built:
     return Built(splits, base.vocab_size, base.separator, base.tokenizer)
 
 
-def _corrupted(source: CorruptedSource, base: Prepared) -> Built:
+def build_corrupted(source: CorruptedSource, val_fraction: float) -> Built:
+    base = prepare(source.base, val_fraction)
     low, high = source.rate
     splits = {}
     for index, name in enumerate(SPLITS):
@@ -163,7 +160,7 @@ def _corrupted(source: CorruptedSource, base: Prepared) -> Built:
     return Built(splits, base.vocab_size, base.separator, base.tokenizer)
 
 
-def _token_files(source: TokenFileSource, val_fraction: float) -> Built:
+def build_tokens(source: TokenFileSource, val_fraction: float) -> Built:
     def read(pattern: str) -> list[np.ndarray]:
         return [user.token_file(path, source.dtype) for path in files.matching_files(pattern)]
 
