@@ -57,7 +57,16 @@ def test_writes_plan_json_and_one_job_per_run(tmp_path, plan):
     text = (out / "plan.json").read_text()
     assert text.endswith("}\n")
     assert json.loads(text) == plan.to_json()
-    assert text == json.dumps(plan.to_json(), indent=2, sort_keys=True) + "\n"
+    # Reviewable: one key per line, indented by two, keys sorted at every level. (Floats are
+    # spelled in their shortest form, 1e-8; the file is JSON, not json.dumps' bytes.)
+    assert text.splitlines()[1].startswith('  "') and not text.splitlines()[1].startswith("   ")
+
+    def sorted_keys(pairs: list[tuple[str, object]]) -> dict:
+        assert [k for k, _ in pairs] == sorted(k for k, _ in pairs)
+        return dict(pairs)
+
+    json.loads(text, object_pairs_hook=sorted_keys)
+    assert len(text.splitlines()) == len(json.dumps(plan.to_json(), indent=2).splitlines())
     jobs = sorted(p.name for p in (out / "jobs").iterdir())
     assert jobs == sorted(f"{r.id}.json" for r in plan.runs)
     for run in plan.runs:
