@@ -178,3 +178,16 @@ def test_the_installed_package_runs_as_a_module_from_anywhere(wheel_install: Ins
     helped = subprocess.run([str(wheel_install.python), "-m", "claimlab", "--help"],
                             cwd=tmp_path, env=clean_env(), capture_output=True, text=True)
     assert helped.returncode == 0 and "usage: claimlab" in helped.stdout
+
+
+def test_output_cut_short_by_its_reader_ends_quietly(project: Path) -> None:
+    # `claimlab plan SPEC | head -1`: the reader closes the pipe after one line, long before
+    # the 2,000 runs' table (far more than a pipe buffers) is written.
+    big = TINY_SPEC.replace("{logspace: [1.0e-3, 1.0e-1, 3]}", "{logspace: [1.0e-3, 1.0e-1, 1000]}")
+    (project / "specs" / "tiny.yaml").write_text(big)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CLAIMLAB_CACHE": str(project / "cache")}
+    command = f"{sys.executable} -m claimlab plan specs/tiny.yaml | head -1"
+    result = subprocess.run(["bash", "-c", f"set -o pipefail; {command}"], cwd=project, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.stdout.count("\n") == 1
+    assert result.stderr == ""
