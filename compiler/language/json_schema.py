@@ -38,8 +38,19 @@ def spec_schema(fragment: bool = False) -> dict[str, Any]:
     if fragment:
         schema.pop("required", None)
     title = "claimlab spec fragment" if fragment else "claimlab spec"
-    return _any_of({"$schema": DIALECT, "title": title,
-                    **{k: v for k, v in schema.items() if k != "title"}})
+    return _one_line(_any_of({"$schema": DIALECT, "title": title,
+                              **{k: v for k, v in schema.items() if k != "title"}}))
+
+
+def _one_line(schema: Any) -> Any:
+    """Descriptions on one line each: the models' docstrings wrap, an editor's hover does not
+    need to."""
+    if isinstance(schema, dict):
+        return {key: " ".join(value.split()) if key == "description" and isinstance(value, str)
+                else _one_line(value) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [_one_line(item) for item in schema]
+    return schema
 
 
 def _any_of(schema: Any) -> Any:

@@ -1,7 +1,7 @@
 """The spec language's models: what a composed YAML spec may say, validated by pydantic v2.
 
 `base` is a full RunConfig (the job contract from runtime/config/run.py); `sweep` overrides it
-along dotted paths (sweep_spec.py); `claims` name a check with typed arguments (checks.py);
+along dotted paths (sweep.py); `claims` name a check with typed arguments (check_args.py);
 `resources` says what each run needs on a cluster (resources.py). `extends` and `profiles`
 are resolved before validation (compose.py), so a Spec never holds them.
 """
@@ -20,22 +20,32 @@ from runtime.config.run import RunConfig
 
 class Paper(SpecModel):
     title: str
+    """the paper's title, as the report's pages show it"""
     url: str | None = None
+    """where to read the paper (http or https)"""
 
 
 class Claim(SpecModel):
     id: Identifier
+    """the claim's name within the spec: names its report page"""
     statement: str
+    """the claim in the paper's words, as the report shows it above the verdict"""
     check: CheckConfig
+    """the check that decides the claim: a `kind` and its arguments"""
 
 
 class Spec(SpecModel):
-    name: Identifier = Field(description="the spec's name: names its plan and report pages")
-    paper: Paper | None = Field(None, description="the paper whose claims this checks")
-    base: RunConfig = Field(RunConfig(), description="one run: what the sweep overrides")
-    sweep: Sweep = Field(Sweep(), description="the runs: base with these overrides")
-    stages: Stages = Field(default_factory=list,
-                           description="dependent runs, each starting from a checkpoint of "
-                                       "the one before (compiler/planning/stages.py)")
-    resources: Resources = Field(Resources(), description="what each run needs on a cluster")
-    claims: list[Claim] = Field(default_factory=list, description="claims and their checks")
+    name: Identifier
+    """the spec's name: names its plan and report pages"""
+    paper: Paper | None = None
+    """the paper whose claims this checks"""
+    base: RunConfig = RunConfig()
+    """one run: what the sweep overrides"""
+    sweep: Sweep = Sweep()
+    """the runs: base with these overrides"""
+    stages: Stages = Field(default_factory=list)
+    """dependent runs, each starting from a checkpoint of the one before"""
+    resources: Resources = Resources()
+    """what each run needs on a cluster"""
+    claims: list[Claim] = Field(default_factory=list)
+    """claims and their checks"""

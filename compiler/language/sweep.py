@@ -85,11 +85,12 @@ Expression = Annotated[str, AfterValidator(_expression)]
 
 
 class Conditional(SpecModel):
-    match: Annotated[dict[ConfigPath, Any], Field(min_length=1)] = Field(
-        description="config path -> value: the runs this block applies to")
-    grid: Axes = Field(default_factory=dict, description="axes added to the matching runs")
-    zip: list[ZipGroup] = Field(default_factory=list,
-                                description="zipped axes added to the matching runs")
+    match: Annotated[dict[ConfigPath, Any], Field(min_length=1)]
+    """config path -> value: the runs this block applies to"""
+    grid: Axes = Field(default_factory=dict)
+    """axes added to the matching runs"""
+    zip: list[ZipGroup] = Field(default_factory=list)
+    """zipped axes added to the matching runs"""
 
     @model_validator(mode="after")
     def _adds_axes(self) -> Conditional:
@@ -99,14 +100,14 @@ class Conditional(SpecModel):
 
 
 class Sweep(SpecModel):
-    grid: Axes = Field(default_factory=dict, description="every combination of these axes")
-    zip: list[ZipGroup] = Field(
-        default_factory=list, description="groups of axes that advance together")
-    when: list[Conditional] = Field(
-        default_factory=list, description="axes for the runs that match a config value")
-    derived: dict[SweptPath, Expression] = Field(
-        default_factory=dict,
-        description="config path -> arithmetic over other config paths, e.g. "
-                    "'3.0e-3 * parametrization.base_width / model.width'")
-    seeds: list[Annotated[int, Field(ge=0)]] = Field(
-        default_factory=lambda: [0], min_length=1, description="every run once per seed")
+    grid: Axes = Field(default_factory=dict)
+    """every combination of these axes"""
+    zip: list[ZipGroup] = Field(default_factory=list)
+    """groups of axes that advance together"""
+    when: list[Conditional] = Field(default_factory=list)
+    """axes for the runs that match a config value"""
+    derived: dict[SweptPath, Expression] = Field(default_factory=dict)
+    """config path -> arithmetic over other config paths, e.g.
+    '3.0e-3 * parametrization.base_width / model.width'"""
+    seeds: list[Annotated[int, Field(ge=0)]] = Field(default_factory=lambda: [0], min_length=1)
+    """every run once per seed"""

@@ -41,19 +41,29 @@ Section = dict[str, Any] | None
 
 
 class Stage(SpecModel):
-    name: Identifier = Field(description="names the stage in `parent` and in sweep keys")
-    parent: Identifier | None = Field(None, description="the stage it starts from (default: "
-                                                        "the one before)")
-    at: Annotated[int, Field(gt=0)] | None = Field(
-        None, description="the step of that stage to start from (default: its last)")
-    optimizer_state: bool = Field(True, description="start from its optimizer state too")
+    name: Identifier
+    """names the stage in `parent` and in sweep keys"""
+    parent: Identifier | None = None
+    """the stage it starts from (default: the one before)"""
+    at: Annotated[int, Field(gt=0)] | None = None
+    """the step of that stage to start from (default: its last)"""
+    optimizer_state: bool = True
+    """start from its optimizer state too"""
     optimizer: Section = None
+    """deep-merged over the optimizer of the stage it starts from (another kind replaces it)"""
     schedule: Section = None
+    """deep-merged over the schedule of the stage it starts from (another kind replaces it);
+    it starts over where this stage starts"""
     data: Section = None
+    """deep-merged over the data section of the stage it starts from"""
     budget: Section = None
+    """deep-merged over the budget of the stage it starts from: the steps this stage trains"""
     eval: Section = None
+    """deep-merged over the eval section of the stage it starts from"""
     stability: Section = None
+    """deep-merged over the stability section of the stage it starts from"""
     execution: Section = None
+    """deep-merged over the execution section of the stage it starts from"""
 
 
 def _chain(stages: list[Stage]) -> list[Stage]:

@@ -6,6 +6,7 @@ runtime/config/data.py) can share them without importing the config that include
 
 from __future__ import annotations
 
+import enum
 import math
 from typing import Annotated, Any
 
@@ -19,6 +20,51 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
+class Identity(enum.Enum):
+    """How a field enters a run's identity (runtime/config/run.py), as `Annotated` metadata.
+
+    A field without one always does. Fields added after a config already had run ids carry
+    IF_CHANGED, so that a config which leaves them at their default (and so computes what it
+    computed before the field existed) keeps its id; fields that only say how another field
+    was reached (a token budget, once turned into steps) carry NEVER.
+    """
+
+    IF_CHANGED = "if-changed"
+    NEVER = "never"
+
+
+# `Annotated[T, NEW]`: a field added at a default that reproduces what configs computed
+# before it existed; it enters the identity only when set to something else.
+NEW = Identity.IF_CHANGED
+
+
+def identity_exclusions(model: BaseModel) -> dict[str | int, Any]:
+    """What to leave out of `model`'s dump for its identity, as a pydantic `exclude` tree:
+    NEVER fields, and IF_CHANGED fields at their default, in `model` and every section,
+    list item and mapping value inside it."""
+    out: dict[str | int, Any] = {}
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        marks = [mark for mark in info.metadata if isinstance(mark, Identity)]
+        if Identity.NEVER in marks or (
+                Identity.IF_CHANGED in marks
+                and value == info.get_default(call_default_factory=True)):
+            out[name] = True
+            continue
+        inner = _inner_exclusions(value)
+        if inner:
+            out[name] = inner
+    return out
+
+
+def _inner_exclusions(value: Any) -> dict[str | int, Any]:
+    if isinstance(value, BaseModel):
+        return identity_exclusions(value)
+    items = (value.items() if isinstance(value, dict)
+             else enumerate(value) if isinstance(value, (list, tuple)) else ())
+    return {key: inner for key, item in items if (inner := _inner_exclusions(item))}
+
+
 PositiveInt = Annotated[int, Field(gt=0)]
 # A length given either as a whole number of steps (int >= 0) or as a fraction of the
 # run's total steps (float in [0, 1]); YAML `100` is steps, `0.05` is a fraction.
@@ -30,6 +76,7 @@ class Tokens(Strict):
     steps of batch_size * seq_len tokens (half up, like fractions)."""
 
     tokens: Annotated[int, Field(ge=0)]
+    """tokens trained on, rounded half up to whole steps of batch_size * seq_len"""
 
 
 # A schedule length: steps, a fraction of the run, or tokens.
@@ -37,12 +84,20 @@ Length = StepsOrFraction | Tokens
 
 
 def length_in_steps(length: Length, total_steps: int, tokens_per_step: int) -> int:
-    """A length in whole steps. Fractions and tokens round half up rather than to even: a
-    0.05 warmup of 10 steps is 1 step, not 0."""
+    """A length in whole steps."""
+    return round_half_up(unrounded_steps(length, total_steps, tokens_per_step))
+
+
+def unrounded_steps(length: Length, total_steps: int, tokens_per_step: int) -> float:
+    """A length in steps, before rounding (for lengths that add up before they round)."""
     if isinstance(length, Tokens):
-        steps = length.tokens / tokens_per_step
-    else:
-        steps = length * total_steps if isinstance(length, float) else length
+        return length.tokens / tokens_per_step
+    return length * total_steps if isinstance(length, float) else float(length)
+
+
+def round_half_up(steps: float) -> int:
+    """The rounding of every length in a config to whole steps: half up rather than Python's
+    half to even, so a 0.05 warmup of 10 steps is 1 step, not 0."""
     return math.floor(steps + 0.5)
 
 

@@ -36,8 +36,12 @@ class MixConfig(Strict):
     """One mix of the sources: `mix` weights, or `temperature` sampling."""
 
     mix: Weights | None = None
+    """source name -> weight, normalised to sum to 1 (a source left out gets 0)"""
     temperature: Temperature | None = None
+    """sample source i with probability proportional to n_i ** (1 / temperature), n_i its
+    train tokens; [t0, t1] moves linearly from t0 to t1 over the phase"""
     over: tuple[str, ...] | None = None
+    """the sources temperature sampling draws from (default: all)"""
 
     @model_validator(mode="after")
     def _one_kind_of_mix(self) -> MixConfig:
@@ -56,6 +60,8 @@ class MixConfig(Strict):
 
 class MixPhase(MixConfig):
     start: Length = 0
+    """where the phase starts: a step, a fraction of the run or {tokens: N}, rounded half up
+    to whole steps; it lasts until the next phase starts"""
 
     @model_validator(mode="after")
     def _has_a_mix(self) -> MixPhase:
@@ -70,11 +76,13 @@ class MixPhase(MixConfig):
 
 class DataConfig(MixConfig):
     sources: dict[str, SourceConfig] = Field(default_factory=lambda: {"code": BuiltinSource()})
+    """name -> source; the name labels its metrics (`val_loss/<name>`) and its mix weight"""
     phases: dict[str, MixPhase] | None = None
-    # Sequences per step, over all ranks.
+    """name -> a mix and the step it starts at, instead of one mix for the whole run"""
     batch_size: PositiveInt = 16
-    # Share of each source's documents held out for validation (a deterministic split).
+    """sequences per step, over all processes"""
     val_fraction: float = Field(0.05, gt=0, lt=1)
+    """share of each source's documents held out for validation (a deterministic split)"""
 
     @model_validator(mode="after")
     def _mixes_fit_sources(self) -> DataConfig:

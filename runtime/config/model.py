@@ -47,7 +47,7 @@ class ModelConfig(Strict):
     switches below."""
 
     family: Literal["gpt"] = "gpt"
-    """the architecture: a pre-norm decoder-only transformer (the only family)"""
+    """the architecture: a decoder-only transformer (the only family so far)"""
     width: PositiveInt = 128
     """the residual stream's dimension (d_model), a multiple of head_dim"""
     depth: PositiveInt = 2

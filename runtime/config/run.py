@@ -7,7 +7,10 @@ Everything here is plain pydantic, so this module is importable without torch.
 A run's identity (`run_id`) is a hash of its canonical resolved config: every field that can
 change the result, defaults filled in, plus `SCHEMA_VERSION`. Paths, names, comments and the
 `execution` section (checkpointing, torch.compile) are not part of it, so two specs that need the
-same run share it.
+same run share it. Fields added after runs already had ids (marked `Annotated[T, NEW]`, see
+runtime/config/base.py) enter it only when set to something other than their default, which
+reproduces what the config computed before they existed: adding a switch moves no id, and
+SCHEMA_VERSION moves only when an existing config's computation changes.
 
 The sections are defined in config_model.py, config_optim.py, config_schedule.py,
 config_training.py and data_config.py (with the source configs in sources/).
@@ -21,7 +24,15 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from runtime.config.base import Length, PositiveInt, StepsOrFraction, Strict, Tokens
+from runtime.config.base import (
+    Identity,
+    Length,
+    PositiveInt,
+    StepsOrFraction,
+    Strict,
+    Tokens,
+    identity_exclusions,
+)
 from runtime.config.data import DataConfig
 from runtime.config.model import VOCAB_SIZES, ModelConfig, ParametrizationConfig
 from runtime.config.optimizer import AdamWConfig, OptimizerConfig
@@ -49,17 +60,27 @@ class RunConfig(Strict):
     """Everything that determines one run's result."""
 
     model: ModelConfig = ModelConfig()
+    """the transformer's shape: width, depth, heads, sequence length, vocabulary"""
     parametrization: ParametrizationConfig = ParametrizationConfig()
+    """how init, learning rate, weight decay and multipliers scale with width and depth"""
     optimizer: OptimizerConfig = Field(default_factory=AdamWConfig)
+    """the optimizer, picked by `kind` (default adamw), and its peak learning rate"""
     schedule: ScheduleConfig = Field(default_factory=ConstantSchedule)
+    """the learning-rate multiplier over the run: a named `kind` or explicit phases"""
     data: DataConfig = DataConfig()
+    """the sources, how they are mixed (in which phases), and the batch size"""
     budget: BudgetConfig = BudgetConfig()
+    """how long the run trains"""
     eval: EvalConfig = EvalConfig()
+    """when the run evaluates on held-out data and measures its training dynamics"""
     stability: StabilityConfig = StabilityConfig()
+    """when the run counts as diverged and stops"""
     start: StartConfig | None = None
+    """start from another run's checkpoint instead of a fresh init (set by stages)"""
     seed: Annotated[int, Field(ge=0)] = 0
-    # How to execute the run (checkpoints, torch.compile): not part of its identity.
-    execution: ExecutionConfig = ExecutionConfig()
+    """seeds the init and the data draws (set by `sweep.seeds` in a spec)"""
+    execution: Annotated[ExecutionConfig, Identity.NEVER] = ExecutionConfig()
+    """how to execute the run (checkpoints, torch.compile): not part of its identity"""
 
     @model_validator(mode="after")
     def _data_fits_run(self) -> RunConfig:
@@ -82,9 +103,10 @@ class RunConfig(Strict):
         return self.first_step + self.budget.steps
 
     def canonical_json(self) -> str:
-        """The config as sorted, compact JSON: the text a run id hashes (`execution` left
-        out, since it cannot change the result)."""
-        return canonical_json(self.model_dump(mode="json", exclude={"execution"}))
+        """The config as sorted, compact JSON: the text a run id hashes. Left out: what
+        cannot change the result (`execution`), and fields added since ids existed while
+        they hold the default that computes what configs computed before them."""
+        return canonical_json(self.model_dump(mode="json", exclude=identity_exclusions(self)))
 
     def run_id(self) -> str:
         return run_id(self)

@@ -12,16 +12,18 @@ from runtime.config.base import PositiveInt, Strict
 
 class BudgetConfig(Strict):
     steps: PositiveInt = 200
+    """optimizer steps the run trains for (a stage: steps after the one it starts from)"""
 
 
 class EvalConfig(Strict):
-    # Evaluate every `every` steps and at the last step; `batches` validation batches each time.
     every: PositiveInt = 50
+    """evaluate on the validation split every this many steps, and at the last step"""
     batches: PositiveInt = 4
-    # Training-dynamics measurements (per-role activation and update RMS, top singular values,
-    # attention entropy) every this many steps and at the last step; 0 turns them off.
-    # Left out, they come with each evaluation.
+    """validation batches per source at each evaluation (the same batches every time)"""
     diagnostics_every: Annotated[int, Field(ge=0)] | None = None
+    """measure training dynamics (per-role activation and update RMS, top singular values,
+    attention entropy) every this many steps and at the last step; 0 turns them off, and
+    left out they come with each evaluation"""
 
     @model_validator(mode="after")
     def _diagnostics_with_eval(self) -> EvalConfig:
@@ -31,9 +33,9 @@ class EvalConfig(Strict):
 
 
 class StabilityConfig(Strict):
-    # A run diverges at the first step whose loss or gradient norm is not finite, or whose
-    # train loss exceeds this multiple of the run's first loss; 0 checks only for NaN and inf.
     max_loss_ratio: float = Field(3.0, ge=0)
+    """a run diverges at the first step whose loss or gradient norm is not finite, or whose
+    train loss exceeds this multiple of the run's first loss; 0 checks only for NaN and inf"""
 
 
 def _run_id(value: str) -> str:
@@ -48,18 +50,21 @@ class StartConfig(Strict):
     while the schedule starts over (its step 0 is the first step after `step`)."""
 
     run: Annotated[str, AfterValidator(_run_id)]
+    """the id of the run whose checkpoint this run starts from (12 hex digits)"""
     step: PositiveInt
+    """the step of that run's checkpoint, counted from the first run of its chain"""
     optimizer_state: bool = True
+    """load that checkpoint's optimizer state too; false starts a fresh optimizer"""
 
 
 class ExecutionConfig(Strict):
     """How a run is executed, not what it computes: not part of the run's identity."""
 
-    # Write a resumable checkpoint every this many steps (0: never by step count) and whenever
-    # `checkpoint_minutes` have passed since the last one (0: never by time).
     checkpoint_every: Annotated[int, Field(ge=0)] = 0
+    """write a resumable checkpoint every this many steps (0: never by step count)"""
     checkpoint_minutes: float = Field(10.0, ge=0)
-    # Steps whose checkpoints outlive the run, for runs that start from them (stages).
+    """and whenever this many minutes have passed since the last one (0: never by time)"""
     keep_checkpoints: tuple[PositiveInt, ...] = ()
-    # torch.compile the model for training steps.
+    """steps whose checkpoints outlive the run, for the runs that start from them (stages)"""
     compile: bool = False
+    """torch.compile the model for training steps"""

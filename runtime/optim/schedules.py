@@ -9,8 +9,9 @@ trained on including step s's), and ends wherever it got to. After the last phas
 multiplier holds at its end value to the end of the run.
 
 Named kinds are sugar for phases: runtime/config/schedule.py lists each kind's fields, and its
-SCHEDULES table names each kind's expansion here (`expand_<kind>`). Lengths
-in tokens or fractions of the run are rounded to whole steps, half up.
+SCHEDULES table names each kind's expansion here (`expand_<kind>`). Lengths in tokens or
+fractions of the run are rounded to whole steps as every length in a config is
+(runtime.config.base.round_half_up).
 
 Compared with `transformers` (get_linear/cosine_schedule_with_warmup, get_wsd_schedule): their
 scheduler is stepped after each update, so update k (from 1) uses their lambda(k - 1), which
@@ -27,7 +28,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from runtime.config.base import Length, Tokens
+from runtime.config.base import Length, length_in_steps, round_half_up, unrounded_steps
 from runtime.config.schedule import (
     SCHEDULES,
     ConstantSchedule,
@@ -113,12 +114,10 @@ class Lengths:
 
     def position(self, length: Length) -> float:
         """A length in (unrounded) steps."""
-        if isinstance(length, Tokens):
-            return length.tokens / self.tokens_per_step
-        return length * self.total if isinstance(length, float) else float(length)
+        return unrounded_steps(length, self.total, self.tokens_per_step)
 
     def steps(self, length: Length) -> int:
-        return _round(self.position(length))
+        return length_in_steps(length, self.total, self.tokens_per_step)
 
 
 def _ramp(steps: int, end: float, shape: Ramp = "linear",
@@ -191,7 +190,7 @@ def expand_infinite(cfg: InfiniteSchedule, n: Lengths, peak: float) -> list[Phas
 
 def expand_cycles(cfg: CyclesSchedule, n: Lengths, peak: float) -> list[PhaseConfig]:
     warmup = n.steps(cfg.warmup)
-    bounds = [_round(c * n.total / cfg.cycles) for c in range(cfg.cycles + 1)]
+    bounds = [round_half_up(c * n.total / cfg.cycles) for c in range(cfg.cycles + 1)]
     out = []
     for c, (first, end) in enumerate(itertools.pairwise(bounds)):
         decay = _fit(f"cycle {c + 1}'s warmup", warmup, end - first)
@@ -211,7 +210,7 @@ def _place(configs: list[PhaseConfig], n: Lengths, peak: float) -> list[Phase]:
     position, first_step, level = 0.0, 0, 0.0
     for cfg in configs:
         position += n.position(cfg.steps)
-        last = _round(position)
+        last = round_half_up(position)
         start = level if cfg.start is None else cfg.start
         phase = Phase(first_step, last - first_step, start, cfg.end, cfg.shape,
                       timescale=n.position(cfg.timescale) if cfg.timescale is not None else 0.0,
@@ -228,8 +227,3 @@ def _place(configs: list[PhaseConfig], n: Lengths, peak: float) -> list[Phase]:
     if first_step < n.total:
         placed.append(Phase(first_step, n.total - first_step, level, level))
     return placed
-
-
-def _round(x: float) -> int:
-    # Half up rather than Python's half to even: a 0.05 warmup of 10 steps is 1 step, not 0.
-    return math.floor(x + 0.5)

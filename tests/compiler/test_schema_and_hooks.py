@@ -53,6 +53,27 @@ def test_the_schema_rejects_what_the_compiler_rejects():
         assert list(validator.iter_errors(bad)), bad
 
 
+@pytest.mark.parametrize("fragment", [False, True], ids=["spec", "fragment"])
+def test_every_property_an_editor_completes_is_described(fragment):
+    schema = json.loads(schema_text(fragment))
+    undescribed = [path for path, prop in _properties(schema, "")
+                   if not str(prop.get("description", "")).strip()]
+    assert undescribed == [], f"{len(undescribed)} properties lack a description"
+
+
+def _properties(schema, where):
+    """(path, schema) of every property of every object in `schema`, through $defs, anyOf,
+    items and additionalProperties alike."""
+    if isinstance(schema, dict):
+        for name, prop in (schema.get("properties") or {}).items():
+            yield f"{where}.{name}", prop
+        for key, value in schema.items():
+            yield from _properties(value, f"{where}/{key}")
+    elif isinstance(schema, list):
+        for index, value in enumerate(schema):
+            yield from _properties(value, f"{where}[{index}]")
+
+
 def test_validate_checks_every_profile_and_exits_2_on_problems(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "specs").mkdir()

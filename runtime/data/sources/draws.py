@@ -17,22 +17,19 @@ Order = Literal["random", "shuffled", "ascending", "descending"]
 
 class Draws(Strict):
     """What every source has: how a run draws windows of seq_len + 1 tokens from its train
-    split.
-
-    order: random      windows at random positions, drawn independently (the default)
-           shuffled    every window once per epoch, in a new random order each epoch
-           ascending   documents by score, lowest first, windows in that order (curricula)
-           descending  the same, highest score first
-    unique_tokens: train on at most this many distinct tokens of the source
-    epochs: or let the run's draws from the source repeat each of its windows this many
-            times (the source is cut to the tokens that takes)
-    loss_weight: the weight of this source's tokens in the training loss
-    """
+    split."""
 
     order: Order = "random"
+    """random: windows at random positions, drawn independently; shuffled: every window once
+    per epoch, in a new random order each epoch; ascending: documents by score, lowest first,
+    windows in that order (curricula); descending: the same, highest score first"""
     unique_tokens: PositiveInt | None = None
+    """train on at most this many distinct tokens of the source"""
     epochs: Annotated[float, Field(gt=0)] | None = None
+    """or let the run's draws from the source repeat each of its windows this many times (the
+    source is cut to the tokens that takes)"""
     loss_weight: Annotated[float, Field(ge=0)] = 1.0
+    """the weight of this source's tokens in the training loss"""
 
     @property
     def scored(self) -> bool:

@@ -4,13 +4,20 @@ Face datasets. Each is pinned to its data by a fingerprint (see models.py)."""
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from runtime.config.base import PositiveInt
 from runtime.data.sources import files, user
 from runtime.data.sources.draws import BYTES, TOKEN_IDS, Draws
+
+# Fields that text and Hugging Face sources share, described once here.
+TextField = Annotated[str, Field(
+    description="the key (a .jsonl record's, or a dataset's column) that holds a document's text")]
+ScoreField = Annotated[str | None, Field(
+    description="the key that holds a document's score, which `order: ascending` and "
+                "`descending` sort by; none: the documents are unscored")]
 
 
 class _Pinned(Draws):
@@ -18,7 +25,9 @@ class _Pinned(Draws):
     file, pinned to the data's contents by `fingerprint`."""
 
     tokenizer: str | None = None
+    """a tokenizers JSON file that encodes the text; none: UTF-8 bytes"""
     fingerprint: str | None = None
+    """a digest of the data's contents, filled in when the spec compiles: leave it out"""
 
     @field_validator("tokenizer")
     @classmethod
@@ -54,6 +63,7 @@ class _Pinned(Draws):
 
 class _Files(_Pinned):
     path: str
+    """a file or glob (`data/**/*.txt`), relative to the directory claimlab runs in"""
 
     @field_validator("path")
     @classmethod
@@ -72,9 +82,13 @@ class TokenFileSource(_Files):
     measures bits per byte."""
 
     kind: Literal["tokens"]
+    """token ids the user has made, in `.bin` or `.npy` files"""
     val_path: str | None = None
+    """a file or glob of validation tokens; none: the last `val_fraction` of each file"""
     dtype: Literal["uint16", "uint32"] = "uint16"
+    """the integer type of a `.bin` file's token ids"""
     vocab_size: PositiveInt
+    """how many token ids the files use (each id is below it); model.vocab must cover it"""
 
     @field_validator("val_path")
     @classmethod
@@ -112,9 +126,12 @@ class TextSource(_Files):
     `score_field`; other files are split into documents by `documents`."""
 
     kind: Literal["text"]
+    """text files, tokenised as bytes or with `tokenizer`"""
     documents: Literal["file", "paragraph", "line"] = "file"
-    text_field: str = "text"
-    score_field: str | None = None
+    """what one document is in a file that is not `.jsonl`: the whole file, each paragraph
+    (text between blank lines) or each line"""
+    text_field: TextField = "text"
+    score_field: ScoreField = None
 
     @property
     def scored(self) -> bool:
@@ -134,12 +151,17 @@ class HuggingFaceSource(_Pinned):
     held out by hash like every other source."""
 
     kind: Literal["huggingface"]
+    """a Hugging Face dataset from the local cache, never downloaded"""
     dataset: str
+    """the dataset's name in the local cache, or a `save_to_disk` directory"""
     subset: str | None = None
+    """the dataset's configuration (subset) name, if it has several"""
     split: str = "train"
+    """the split trained on"""
     val_split: str | None = None
-    text_field: str = "text"
-    score_field: str | None = None
+    """the split held out for validation; none: documents of `split` held out by hash"""
+    text_field: TextField = "text"
+    score_field: ScoreField = None
 
     @property
     def scored(self) -> bool:
