@@ -7,4 +7,5 @@
     schedule.py   `schedule`, a named schedule or a list of phases
     data.py       `data`: sources (their configs live in runtime/data/sources/), mix, phases
     training.py   `budget`, `eval`, `stability`, `start` and `execution`
+    registry.py   the table next to each union of kinds: kind -> its implementation
 """
