@@ -32,6 +32,7 @@ from claimlab.plan_table import Rate
 from compiler import compile_spec
 from compiler.language.files import GitFiles
 from compiler.planning.diff import diff_plans
+from compiler.planning.estimate import DEFAULT_PEAK_FLOPS, DEFAULT_UTILISATION
 from runtime.config.run import RunConfig
 
 SPEC = """\
@@ -92,8 +93,8 @@ def main() -> None:
             old = compile_spec(spec, files=GitFiles.at("HEAD", spec))
             new = compile_spec(spec)
             diff = diff_plans(old.plan, new.plan)
-            report = DiffReport(spec=spec, old_label="HEAD", diff=diff,
-                                results=repo / "results", rate=Rate(989e12, 0.4))
+            report = DiffReport(spec=spec, old_label="HEAD", diff=diff, results=repo / "results",
+                                rate=Rate(DEFAULT_PEAK_FLOPS, DEFAULT_UTILISATION))
             return render_diff(report, "markdown")
 
         assert len(diff_plans(compile_spec(spec, files=GitFiles.at("HEAD", spec)).plan,

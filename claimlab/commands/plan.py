@@ -14,6 +14,7 @@ from claimlab.specs import load_spec
 from compiler import CompiledSpec, Plan, SpecError, compile_spec
 from compiler.language.files import GitFiles, RevisionError
 from compiler.planning.diff import diff_plans
+from compiler.planning.estimate import DEFAULT_GPU, DEFAULT_PEAK_FLOPS, DEFAULT_UTILISATION
 
 
 def plan_command(args: argparse.Namespace) -> int:
@@ -66,10 +67,12 @@ def add_parser(sub: argparse._SubParsersAction, results: Path) -> argparse.Argum
                    help="text for a terminal, markdown for a pull-request comment, or json")
     p.add_argument("--results", type=Path, default=results, metavar="DIR",
                    help="results directory the status comes from (default: results/)")
-    p.add_argument("--utilisation", type=float, default=0.4, metavar="U",
-                   help="share of the GPU's peak a run keeps busy (default: 0.4)")
-    p.add_argument("--peak-tflops", type=float, default=989.0, metavar="T",
-                   help="peak TFLOP/s of one GPU (default: 989, an H100 SXM in dense bf16)")
+    p.add_argument("--utilisation", type=float, default=DEFAULT_UTILISATION, metavar="U",
+                   help="share of the GPU's peak a run keeps busy "
+                        f"(default: {DEFAULT_UTILISATION:g})")
+    p.add_argument("--peak-tflops", type=float, default=DEFAULT_PEAK_FLOPS / 1e12, metavar="T",
+                   help=f"peak TFLOP/s of one GPU (default: {DEFAULT_PEAK_FLOPS / 1e12:g}, "
+                        f"an {DEFAULT_GPU} in dense bf16)")
     add_spec_options(p)
     p.set_defaults(handler=plan_command)
     return p

@@ -13,9 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from runtime.config.run import RunConfig
+from runtime.model.flops import PEAK_BF16
 
-# Dense bf16 tensor-core peak of an H100 SXM (the datasheet's number, without sparsity).
-H100_BF16_PEAK_FLOPS = 989e12
+# Plans are costed on an H100 SXM unless told otherwise: its dense bf16 peak, as the runtime's
+# table lists it for MFU (the PCIe card is listed apart).
+DEFAULT_GPU = "H100 SXM"
+DEFAULT_PEAK_FLOPS = dict(PEAK_BF16)["H100"]
 # The share of that peak a well-tuned training run keeps busy (model FLOPs utilisation).
 DEFAULT_UTILISATION = 0.4
 
@@ -26,7 +29,7 @@ class Cost:
     tokens: int     # D: tokens trained on
     flops: float    # 6·N·D
 
-    def gpu_hours(self, peak_flops: float = H100_BF16_PEAK_FLOPS,
+    def gpu_hours(self, peak_flops: float = DEFAULT_PEAK_FLOPS,
                   utilisation: float = DEFAULT_UTILISATION) -> float:
         return gpu_hours(self.flops, peak_flops, utilisation)
 
@@ -40,6 +43,6 @@ def run_cost(config: RunConfig) -> Cost:
     return Cost(params=params, tokens=tokens, flops=6.0 * params * tokens)
 
 
-def gpu_hours(flops: float, peak_flops: float = H100_BF16_PEAK_FLOPS,
+def gpu_hours(flops: float, peak_flops: float = DEFAULT_PEAK_FLOPS,
               utilisation: float = DEFAULT_UTILISATION) -> float:
     return flops / (peak_flops * utilisation) / 3600
