@@ -2,6 +2,9 @@
 
     claimlab compile SPEC [--out DIR]             validate a spec, write its plan and jobs
     claimlab run SPEC_OR_PLAN_DIR [--jobs N]      train every run not yet finished
+                 [--target slurm [--detach]]      ... or submit them to Slurm and follow them
+    claimlab status SPEC_OR_PLAN_DIR              each run of a plan on Slurm: queued, running, ...
+    claimlab cancel SPEC_OR_PLAN_DIR              stop a plan's jobs on Slurm
     claimlab report [SPEC ...] [--serve]          evaluate claims, build the site (and serve it)
     claimlab data SPEC [--run ID] [--json]        show what a run will train on
     claimlab params SPEC [--run ID] [--json]      show each parameter's init, lr, decay, multiplier
@@ -18,17 +21,21 @@ import os
 import sys
 from pathlib import Path
 
-from claimlab.commands import compile as compile_command
 from claimlab.commands import (
+    cancel,
     coord_check,
     data,
+    merge,
+    pack,
     params,
     plan,
     report,
     run,
     schema,
+    status,
     validate,
 )
+from claimlab.commands import compile as compile_command
 from claimlab.problems import UserError
 
 DEFAULT_RESULTS = Path("results")
@@ -44,7 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     compile_command.add_parser(sub, DEFAULT_RESULTS)
     run.add_parser(sub, DEFAULT_RESULTS)
+    status.add_parser(sub, DEFAULT_RESULTS)
+    cancel.add_parser(sub)
     report.add_parser(sub, DEFAULT_RESULTS)
+    pack.add_parser(sub, DEFAULT_RESULTS)
+    merge.add_parser(sub, DEFAULT_RESULTS)
 
     data.add_parser(sub)
     params.add_parser(sub)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -138,6 +139,23 @@ def test_compile_run_report(project: Path, cli: Callable[..., subprocess.Complet
     page = (site / "claims" / "tiny-transfer" / "optimum-stable.html").read_text()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>alert(1)</script>" not in page
+
+    # Committed results: packed beside the spec, a clean clone (the specs folder alone)
+    # reports the same verdict without training.
+    packed = claimlab("pack", spec, cwd=project)
+    assert packed.returncode == 0, packed.stderr
+    assert "packed 6 runs of 6 planned into specs/results/tiny-transfer.tar.xz" in packed.stdout
+    clone = project.parent / f"{project.name}-clone"
+    shutil.copytree(project / "specs", clone / "specs")
+    cloned = claimlab("report", cwd=clone)
+    assert cloned.returncode == 0, cloned.stdout + cloned.stderr
+    assert "6 committed runs added to results/runs/" in cloned.stdout
+    assert verdict_line(cloned.stdout) == verdict_line(reported.stdout)
+    assert not list((clone / "results" / "runs").rglob("*.pt"))
+
+
+def verdict_line(report_output: str) -> str:
+    return next(line for line in report_output.splitlines() if "optimum-stable" in line)
 
 
 def test_commands_that_do_not_train_start_without_torch(tmp_path: Path) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import argparse
 import functools
+import sys
 from pathlib import Path
 
+from claimlab.archives import spec_archive
 from claimlab.options import add_spec_options
 from claimlab.problems import UserError
 from claimlab.specs import load_spec, spec_paths
+from runtime.archive import ArchiveError, merge
 
 DEFAULT_OUT = Path("build/site")
 
@@ -17,8 +20,11 @@ DEFAULT_OUT = Path("build/site")
 def add_parser(sub: argparse._SubParsersAction, default_results: Path) -> None:
     p = sub.add_parser("report", help="evaluate claims and build the report site",
                        description="Evaluate each claim of the given specs over the finished "
-                                   "runs and build the mkdocs-material site. The site works "
-                                   "opened from its folder; --serve also serves it over HTTP.")
+                                   "runs (first adding the spec's committed results, "
+                                   "<spec folder>/results/<spec name>.tar.xz, where the results "
+                                   "directory lacks them) and build the mkdocs-material site. "
+                                   "The site works opened from its folder; --serve also serves "
+                                   "it over HTTP.")
     p.add_argument("specs", type=Path, nargs="*", metavar="SPEC",
                    help="spec files (default: every *.yaml directly under specs/)")
     p.add_argument("--results", type=Path, default=default_results, metavar="DIR",
@@ -47,6 +53,7 @@ def report_command(args: argparse.Namespace) -> int:
     for path in spec_paths(args.specs):
         compiled = load_spec(path, args.profiles, args.sets)
         entries.append((compiled.spec, compiled.plan, path))
+        _merge_committed(spec_archive(path, compiled.spec.name, args.profiles), args.results)
     try:
         result = build_report(entries, args.results, args.out, config_file=args.config)
     except ReportError as error:
@@ -55,6 +62,22 @@ def report_command(args: argparse.Namespace) -> int:
     if args.serve:
         serve(result.site_dir, args.host, args.port)
     return 0
+
+
+def _merge_committed(archive: Path, results: Path) -> None:
+    """A spec's committed results, added to the results directory where it lacks them, so a
+    clean clone reports every claim without training (and local runs are never replaced)."""
+    if not archive.is_file():
+        return
+    try:
+        merged = merge(archive, results)
+    except ArchiveError as error:
+        raise UserError(str(error)) from None
+    if merged.added:
+        print(f"{archive}: {len(merged.added)} committed runs added to {results}/runs/")
+    for run_id in merged.conflicts:
+        print(f"{archive}: run {run_id} here differs from the committed one; reporting the one "
+              f"in {results}/runs/", file=sys.stderr)
 
 
 def serve(site_dir: Path, host: str, port: int) -> None:
