@@ -27,6 +27,8 @@ class Progress:
             detail = f"val_loss {outcome.final['val_loss']:.4f}"
         elif outcome.error:
             detail = outcome.error.splitlines()[0][:120]
+        if outcome.skipped == "finished":
+            detail += "  (trained by another process)"
         print(f"[{self.finished:>{width}}/{self.total}] {outcome.run_id} {outcome.status:<9} "
               f"{outcome.wall_time_s:6.1f}s  {detail}"
               + (f"  (~{remaining:.0f}s left)" if self.finished < self.total else ""),

@@ -1,10 +1,16 @@
 """Run many jobs on this machine, N at a time, in long-lived worker processes.
 
 torchrun costs seconds of start-up per process, more than a toy run trains for, so local
-sweeps go through a process pool instead: each worker imports torch once and trains job after
-job. Each run is isolated by `train()` itself (it records failures in its summary instead of
-raising); a worker that dies outright only fails the run it was on, and the pool is rebuilt
-for the rest. An unfinished or failed run resumes from its newest checkpoint.
+sweeps go through a process pool instead: each worker (launch/worker.py) imports torch once
+and trains job after job, and dies with this process. Each run is isolated by `train()` itself
+(it records failures in its summary instead of raising); a worker that dies outright only
+fails the run it was on, and the pool is rebuilt for the rest. An unfinished or failed run
+resumes from its newest checkpoint.
+
+Runs are trained under their lease (runtime/lease.py), so several runners can share a plan
+and a results folder: a run another process is training is set aside and tried again once
+the other jobs are handed out, this time waiting for that process; a run it finished is
+reported as it finished.
 
 A run that starts from another's checkpoint (a stage) waits for that run, which trains once
 however many runs start from it; when it does not complete, they fail without training.
@@ -22,7 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from launch.job_graph import JobGraph
-from runtime.results import FINISHED, read_summary, run_dir, write_json_atomic
+from launch.worker import init_worker, train_job
+from runtime import lease
+from runtime.results import FINISHED, CorruptResult, read_summary, run_dir, write_json_atomic
 
 
 @dataclass(frozen=True)
@@ -38,16 +46,25 @@ class Outcome:
     wall_time_s: float
     final: dict
     error: str | None = None
+    # "finished" when another process trained the run while this one was waiting for it.
+    skipped: str | None = None
 
 
-def pending(jobs: Sequence[Job], results: Path, graph: JobGraph | None = None) -> list[Job]:
-    """The jobs whose runs have not finished (missing, unfinished or failed), and the
-    finished ones that must train again because a run to do starts from a checkpoint of
-    theirs that is gone; in the order given. `graph` is the jobs' JobGraph, when the caller
-    has it already (building one reads every job file)."""
+def pending(jobs: Sequence[Job], results: Path, graph: JobGraph | None = None,
+            on_corrupt: Callable[[CorruptResult], None] | None = None) -> list[Job]:
+    """The jobs whose runs have not finished (missing, unfinished, failed or with a broken
+    result, which `on_corrupt` is told of), and the finished ones that must train again
+    because a run to do starts from a checkpoint of theirs that is gone; in the order given.
+    `graph` is the jobs' JobGraph, when the caller has it already (building one reads every
+    job file)."""
     todo = set()
     for job in jobs:
-        summary = read_summary(results, job.run_id)
+        try:
+            summary = read_summary(results, job.run_id)
+        except CorruptResult as broken:
+            if on_corrupt:
+                on_corrupt(broken)
+            summary = None
         if summary is None or summary.get("status") not in FINISHED:
             todo.add(job.run_id)
     graph = graph or JobGraph.of(jobs)
@@ -97,15 +114,25 @@ class _Queue:
     def __init__(self, jobs: list[Job], graph: JobGraph):
         self.jobs, self.graph = jobs, graph
         self.in_flight: set[str] = set()
+        # Runs found held by another process: handed out again last, to wait for it.
+        self.held: set[str] = set()
 
-    def ready(self) -> Job | None:
+    def ready(self) -> tuple[Job, bool] | None:
+        """The next job to train, and whether to wait for its lease; None when every job
+        left waits for a run in flight."""
         waiting = {job.run_id for job in self.jobs} | self.in_flight
         for job in self.jobs:
             if self.graph.parent(job.run_id) not in waiting:
                 self.jobs.remove(job)
                 self.in_flight.add(job.run_id)
-                return job
+                return job, job.run_id in self.held
         return None
+
+    def defer(self, job: Job) -> None:
+        """Hand `job`, whose run another process holds, out again after the others."""
+        self.in_flight.discard(job.run_id)
+        self.held.add(job.run_id)
+        self.jobs.append(job)
 
     def finished(self, outcome: Outcome) -> list[Job]:
         """Mark `outcome`'s run done; the jobs that can no longer train because of it."""
@@ -126,12 +153,14 @@ def _run_with_pool(queue: _Queue, results: Path, workers: int,
     context = multiprocessing.get_context("spawn")
     in_flight: dict[Future, tuple[Job, float]] = {}
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=_init_worker,
-                             initargs=(threads_per_worker(workers),)) as pool:
+                             initializer=init_worker,
+                             initargs=(threads_per_worker(workers), os.getpid())) as pool:
         try:
             while queue.jobs or in_flight:
-                while len(in_flight) < workers and (job := queue.ready()) is not None:
-                    future = pool.submit(_train_job, str(job.path), str(results))
+                while len(in_flight) < workers and (ready := queue.ready()) is not None:
+                    job, wait_for_lease = ready
+                    future = pool.submit(train_job, str(job.path), str(results),
+                                         wait_for_lease)
                     in_flight[future] = (job, time.perf_counter())
                 if not in_flight:
                     raise RuntimeError("jobs wait on runs that are not in the plan: "
@@ -139,7 +168,11 @@ def _run_with_pool(queue: _Queue, results: Path, workers: int,
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in done:
                     job, started = in_flight.pop(future)
-                    report(_outcome(future, job, results, time.perf_counter() - started))
+                    outcome = _outcome(future, job, results, time.perf_counter() - started)
+                    if outcome is None:
+                        queue.defer(job)
+                    else:
+                        report(outcome)
         except BrokenProcessPool:
             # Every run still in flight died with the pool; record them and go on.
             for job, started in in_flight.values():
@@ -152,35 +185,33 @@ def _run_with_pool(queue: _Queue, results: Path, workers: int,
             raise
 
 
-def _outcome(future: Future, job: Job, results: Path, elapsed: float) -> Outcome:
+def _outcome(future: Future, job: Job, results: Path, elapsed: float) -> Outcome | None:
+    """What became of `job`'s run; None when another process holds it."""
     error = future.exception()
     if isinstance(error, BrokenProcessPool):
         raise error
     if error is not None:
         return _record_failure(job, results, elapsed, f"{type(error).__name__}: {error}")
     summary = future.result()
+    if summary.get("skipped") == "held":
+        return None
     return Outcome(job.run_id, summary["status"], elapsed, summary.get("final", {}),
-                   summary.get("error"))
+                   summary.get("error"), summary.get("skipped"))
 
 
 def _record_failure(job: Job, results: Path, elapsed: float,
                     error: str = "worker process died (killed or crashed)") -> Outcome:
-    """Write a `failed` summary for a run that could not write its own."""
-    write_json_atomic(run_dir(results, job.run_id) / "summary.json",
-                      {"id": job.run_id, "status": "failed", "error": error,
-                       "steps": 0, "tokens": 0, "wall_time_s": elapsed, "final": {}})
+    """Write a `failed` summary for a run that could not write its own, unless another
+    process holds the run (then its summary is that process's to write)."""
+    run = run_dir(results, job.run_id)
+    try:
+        held = lease.take(run)
+        if held is not None:
+            with held:
+                write_json_atomic(run / "summary.json",
+                                  {"id": job.run_id, "status": "failed", "error": error,
+                                   "steps": 0, "tokens": 0, "wall_time_s": elapsed,
+                                   "final": {}})
+    except OSError as exc:   # a full disk, say: the outcome still reports the failure
+        error += f" (and its summary could not be written: {exc.strerror or exc})"
     return Outcome(job.run_id, "failed", elapsed, {}, error)
-
-
-def _init_worker(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-
-
-def _train_job(job_path: str, results: str) -> dict:
-    from runtime.config.run import load_job
-    from runtime.train import train
-
-    config = load_job(job_path)
-    return train(config, run_dir(results, config.run_id()))

@@ -1,19 +1,22 @@
 """`claimlab run SPEC_OR_PLAN_DIR [--jobs N]`: train every run of a plan that has not finished,
-on this machine, N at a time."""
+on this machine, N at a time; with `--target slurm`, as job arrays on a Slurm cluster
+(claimlab/slurm_run.py)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from claimlab.options import add_spec_options
+from claimlab.options import add_resource_options, add_spec_options, resource_sets
 from claimlab.problems import UserError
 from claimlab.progress import Progress
+from claimlab.slurm_run import run_on_slurm
 from claimlab.specs import default_plan_dir, load_spec
 from launch.emit import write_plan
 from launch.job_graph import JobGraph
@@ -25,15 +28,29 @@ def add_parser(sub: argparse._SubParsersAction, default_results: Path) -> None:
     p = sub.add_parser("run", help="train every run of a plan that has not finished",
                        description="Train every run of SPEC's plan (compiling it first) or of "
                                    "a compiled plan directory that is not already finished, "
-                                   "N at a time. Exit code 0 when every run has a result "
-                                   "(completed or diverged), 1 when any failed.")
+                                   "N at a time, or with --target slurm as Slurm job "
+                                   "arrays. Runs are trained under a lease, so several "
+                                   "runners (this command, launch.sh, Slurm tasks) can share "
+                                   "a plan and results folder and each run is trained once. "
+                                   "Exit code 0 when every run has a result (completed or "
+                                   "diverged), 1 when any failed.")
     p.add_argument("target", type=Path, metavar="SPEC_OR_PLAN_DIR",
                    help="a spec file, or a directory written by `claimlab compile`")
     p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
                    help="runs trained at once (default: 1)")
     p.add_argument("--results", type=Path, default=default_results, metavar="DIR",
                    help="results directory (default: results/)")
+    p.add_argument("--target", choices=("local", "slurm"), default="local", dest="launcher",
+                   help="local: train here; slurm: submit the plan's job arrays with sbatch "
+                        "and follow them until they end (default: local)")
+    p.add_argument("--detach", action="store_true",
+                   help="with --target slurm: submit and return at once; `claimlab status` "
+                        "shows the runs, `claimlab cancel` stops them")
+    p.add_argument("--poll", type=float, default=10.0, metavar="SECONDS",
+                   help="with --target slurm: seconds between looks at the queue while "
+                        "following (default: 10)")
     add_spec_options(p)
+    add_resource_options(p)
     p.set_defaults(handler=run_command)
 
 
@@ -59,12 +76,20 @@ def _jobs_of(target: Path, profiles: Sequence[str] = (),
 
 
 def run_command(args: argparse.Namespace) -> int:
+    if args.launcher == "slurm":
+        if args.poll <= 0:
+            raise UserError(f"--poll must be positive, found {args.poll}")
+        return run_on_slurm(args)
+    if args.detach or resource_sets(args):
+        raise UserError("--detach and resource flags (--account, --time, ...) apply to "
+                        "--target slurm")
     if args.jobs < 1:
         raise UserError(f"--jobs must be at least 1, found {args.jobs}")
     name, jobs = _jobs_of(args.target, args.profiles, args.sets)
     try:
         graph = JobGraph.of(jobs)  # reads every job file, once for both uses below
-        todo = pending(jobs, args.results, graph)
+        todo = pending(jobs, args.results, graph,
+                       on_corrupt=lambda broken: print(broken, file=sys.stderr))
     except ValidationError as error:
         # A job whose data changed since it was compiled, say.
         message = error.errors()[0]["msg"].removeprefix("Value error, ")

@@ -19,6 +19,10 @@ class MetricsLog:
             self._file = path.open("w", encoding="utf-8")
         else:
             self._file = path.open("r+", encoding="utf-8")
+            if self._file.seek(0, 2) < resume_at:
+                # Cutting "back" past the end would pad the log with NUL bytes.
+                self._file.close()
+                raise ValueError(f"{path} is shorter than the {resume_at} bytes to resume at")
             self._file.truncate(resume_at)
             self._file.seek(resume_at)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -54,6 +55,7 @@ class Progress:
     diverged_at: int | None = None
     resumed_at: int | None = None
     stopped: bool = False          # asked to stop (SIGTERM) before the last step
+    notes: tuple[str, ...] = ()    # what was wrong with what an earlier attempt left
 
 
 def fit(config: RunConfig, run_dir: Path, device: Device, world: World, progress: Progress,
@@ -80,31 +82,38 @@ class _Training:
         self.progress = progress
         torch.manual_seed(config.seed)
         self.model = GPT(config.model, config.parametrization).to(device.device)
+        self.first_step, self.last_step = config.first_step, config.last_step
         self.params = list(self.model.parameters())
         progress.n_params = sum(p.numel() for p in self.params)
         self.optimizer = build_optimizer(self.model, self.model.param_rules, config.optimizer,
                                          fused=device.cuda, seed=config.seed)
-        beginning = begin(config, run_dir, self.model, self.optimizer, device.device)
+        # Data steps are global too: a run started from another continues its data streams
+        # (its data phases, like its schedule, start over).
+        self.data = Batches.from_config(config.data, config.model.seq_len, device.device,
+                                        steps=config.budget.steps, first_step=self.first_step)
+        self.val = self.data.val_batches(config.eval.batches)
+        self.diagnostics = Diagnostics(self.model, self.model.param_rules)
+        if config.eval.diagnostics_every:
+            # Before a checkpoint is loaded: feature changes count from the seed's weights.
+            first_val_batch = next(iter(self.val.values()))[0]
+            self.diagnostics.remember_initial_features(first_val_batch[0])
+        beginning = begin(config, run_dir, self.model, self.optimizer, device.device,
+                          main=world.is_main)
         self.position = progress.position = beginning.position
-        progress.resumed_at = beginning.resumed_at
-        self.first_step, self.last_step = config.first_step, config.last_step
+        progress.resumed_at, progress.notes = beginning.resumed_at, beginning.notes
+        for note in beginning.notes if world.is_main else ():
+            print(f"{config.run_id()}: {note}", file=sys.stderr, flush=True)
         self.tokens_per_step = config.data.batch_size * config.model.seq_len
         self.schedule = phases(config.schedule, config.budget.steps, self.tokens_per_step,
                                config.optimizer.lr)
         if config.data.batch_size % world.size:
             raise ValueError(f"batch_size {config.data.batch_size} does not split evenly over "
                              f"{world.size} processes")
-        # Data steps are global too: a run started from another continues its data streams
-        # (its data phases, like its schedule, start over).
-        self.data = Batches.from_config(config.data, config.model.seq_len, device.device,
-                                        steps=config.budget.steps, first_step=self.first_step)
-        self.val = self.data.val_batches(config.eval.batches)
         self.ddp_model = (DistributedDataParallel(
             self.model, device_ids=[device.device.index] if device.cuda else None)
             if world.distributed else self.model)
         self.step_model = (torch.compile(self.ddp_model) if config.execution.compile
                            else self.ddp_model)
-        self.diagnostics = Diagnostics(self.model, self.model.param_rules)
         self.roles = {group["role"]: group["lr_mult"] for group in self.optimizer.param_groups}
         # max_norm=inf measures the norm without clipping.
         self.clip = config.optimizer.grad_clip or math.inf
@@ -174,6 +183,7 @@ class _Training:
             self.optimizer.step()
             if measuring:
                 measured |= self.diagnostics.update_rms(before) | self.diagnostics.spectra()
+                measured |= self.diagnostics.feature_change()
                 measured |= self.diagnostics.attention_entropy(x)
         position.step, position.tokens = step, position.tokens + self.tokens_per_step
         position.train_s += time.perf_counter() - started
