@@ -2,8 +2,11 @@
 
 The compiler owns the spec language, so it validates a check's arguments; the report owns
 what a check means (report/checks/ implements each kind by the same name). Each model's
-docstring is its rule as the report site's check reference shows it, and each field's
-description is that field's line there: write them for the spec's author.
+docstring is its rule, the only place it is written: the site's check reference shows it as
+it is, and each claim's page with the claim's arguments filled in (report/checks/rule.py).
+So write `name` for an argument, and [clause] around words that hold only when the first
+argument they name is given (not none, false or empty). Each field's description is that
+field's line in the reference: write them for the spec's author.
 """
 
 from __future__ import annotations
@@ -48,16 +51,25 @@ class _TwoArms(CheckArgs):
 
 
 class ArgminStable(CheckArgs):
-    """For each value of `across`, the value of `over` with the lowest `metric` (mean over
-    seeds). Supported when these optima span at most `tolerance` in log10 of `over`.
-    Inconclusive while runs are missing, unfinished or failed, when fewer than two `across`
-    values have two completed points, or when an optimum is the lowest or highest value
-    swept (the true optimum may lie outside the range). A point where any seed diverged
-    cannot be the optimum, but it still bounds the range."""
+    """For each value of `across`, the optimum of `over`: the value that minimises `metric`
+    (mean over seeds), estimated between grid points as the vertex of a parabola in log10 of
+    `over` through the best point and its two neighbours. Its uncertainty comes from
+    bootstrapping the seeds (with two or more) and from how far a parabola through two
+    neighbours on each side moves the vertex (without them, from the grid's spacing).
+    Supported when the optima span at most `tolerance` in log10 of `over`[, and those of
+    the runs with `versus` span more than `tolerance`[ and at least `factor` times as much]],
+    each by more than `sigmas` times the uncertainty of the difference; not supported when
+    any of these clearly fails. Inconclusive while runs are missing, unfinished or failed,
+    when fewer than two values of `across` have two completed points, when an optimum is the
+    lowest or highest value swept (it may lie outside the range), or when a difference is
+    within its uncertainty; the summary then says how many seeds or how fine a grid would
+    decide. A point where any seed diverged cannot be the optimum, but it still bounds the
+    range."""
 
     EXAMPLE: ClassVar[dict[str, Any]] = {
         "kind": "argmin_stable", "metric": "final.val_loss", "over": "optimizer.lr",
-        "across": "model.width", "where": {"parametrization.kind": "mup"}, "tolerance": 0.5}
+        "across": "model.width", "where": {"parametrization.kind": "mup"}, "tolerance": 0.5,
+        "versus": {"parametrization.kind": "sp"}}
     kind: Literal["argmin_stable"] = Field(
         "argmin_stable", description="the best value of `over` stays put as `across` changes")
     metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
@@ -69,12 +81,24 @@ class ArgminStable(CheckArgs):
     tolerance: Annotated[float, Field(gt=0)] = Field(
         0.5, description="allowed spread of the optimum, in log10 units of `over`"
     )
+    versus: Where | None = Field(
+        None, description="axis -> value: runs whose optimum must move (SP, when `where` is "
+                          "muP): the claim's other half")
+    factor: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="with `versus`: how many times as far as under `where` its optima "
+                          "must spread, at least")
+    sigmas: Sigmas = 2.0
 
     @model_validator(mode="after")
     def _two_axes(self) -> ArgminStable:
         if self.over == self.across:
             raise ValueError(
                 f"over and across must be different axes, both are {self.over!r}")
+        if self.versus is not None and self.versus == self.where:
+            raise ValueError(f"where and versus must select different runs, both are "
+                             f"{self.where!r}")
+        if self.factor is not None and self.versus is None:
+            raise ValueError("factor compares with the runs of `versus`; give versus too")
         return self
 
 
@@ -104,7 +128,8 @@ class Ordering(_TwoArms):
 
 class Matches(_TwoArms):
     """The runs of `a` score within `tolerance` of those of `b` on `metric`, at every point
-    the two arms share (paired as in `ordering`, means over seeds). With two or more seeds,
+    the two arms share (paired as in `ordering`, means over seeds)[, with `relative` as a
+    fraction of the score of the runs of `b`]. With two or more seeds,
     a pair matches only when the gap plus `sigmas` standard errors of the seed-to-seed noise
     is within the tolerance, and clearly differs only when the gap minus them is beyond it.
     Supported when every pair matches; not supported when any pair clearly differs;
@@ -132,12 +157,12 @@ class Slope(CheckArgs):
     """The slope of log10 `metric` against log10 `against`, fitted by least squares to the
     means over seeds, lies within `within`. When `metric` ends in `*` every final metric
     with that prefix is fitted (a coord check: one slope per parameter role), and all must
-    lie within. With `over`, the fitted value is instead the value of `over` that minimises
-    `metric` at each value of `against` (the best learning rate against batch size, say).
+    lie within.[ With `over`, the fitted value is instead the value of `over` that minimises
+    `metric` at each value of `against` (the best learning rate against batch size, say).]
     With two or more seeds, a slope decides only when it is more than `sigmas` standard
     errors of its seed-to-seed spread from the interval's edges. Inconclusive while runs are
-    missing, unfinished, failed or (without `over`) diverged, with fewer than two values of
-    `against`, or when the noise straddles an edge."""
+    missing, unfinished, failed or diverged[ (a diverged run only bounds the best `over`)],
+    with fewer than two values of `against`, or when the noise straddles an edge."""
 
     EXAMPLE: ClassVar[dict[str, Any]] = {
         "kind": "slope", "metric": "final.act_rms/*", "against": "model.width",
@@ -164,12 +189,13 @@ class Slope(CheckArgs):
 
 
 class PowerLawFit(CheckArgs):
-    """Fits `metric` = A * `against`^k (+ E with `offset`) to the completed runs by least
-    squares, and reports k with a bootstrap confidence interval (runs resampled with a fixed
-    seed, so the interval is the same on every build). Supported when the interval lies
-    inside `exponent`; not supported when it lies wholly outside; inconclusive when it
-    straddles an edge, while runs are missing, unfinished, failed or diverged, or with too
-    few values of `against` to fit (three, four with `offset`)."""
+    """Fits `metric` as a power of `against` by least squares, A * `against`^k[ + E (with
+    `offset`)], to the completed runs, and reports k with a bootstrap confidence interval
+    (runs resampled with a fixed seed, so the interval is the same on every build).
+    Supported when the interval lies inside `exponent`; not supported when it lies wholly
+    outside; inconclusive when it straddles an edge, while runs are missing, unfinished,
+    failed or diverged, or with too few values of `against` to fit (three[, four with
+    `offset`])."""
 
     EXAMPLE: ClassVar[dict[str, Any]] = {
         "kind": "power_law_fit", "metric": "final.val_loss", "against": "budget.steps",
@@ -186,9 +212,9 @@ class PowerLawFit(CheckArgs):
 
 
 class CurveFitPredict(_TwoArms):
-    """Fits a loss-curve law to the `metric` curves of the `fit` runs, predicts the curves of
-    the held-out `predict` runs from their learning-rate schedules, and reports the mean
-    relative error of the prediction over the held-out points from `from_step` on. A law is
+    """Fits a loss-curve law (`law`) to the `metric` curves of the `fit` runs, predicts the
+    curves of the held-out `predict` runs from their learning-rate schedules, and reports the
+    mean relative error of the prediction over the held-out points from `from_step` on. A law is
     fitted for each value of the config values both arms vary (a width, say), and predicts
     the held-out runs with those values.
     Laws (S1: the sum of learning rates up to step s; S2: the sum of m_i, where
@@ -220,8 +246,8 @@ class CurveFitPredict(_TwoArms):
 
 class Crossing(_TwoArms):
     """The `metric` curves of `a` and `b` cross: at some step one is clearly below the other
-    and at a later one clearly above, before `before` when it is given (else before the
-    last step both logged). Runs pair up as in `ordering`, and each curve is the mean over
+    and at a later one clearly above, before the last step both logged[ and by step
+    `before`]. Runs pair up as in `ordering`, and each curve is the mean over
     seeds; with two or more seeds, a gap counts only when it is more than `sigmas` standard
     errors of the seed-to-seed noise at that step. Supported when every pair crosses;
     not supported when any pair's curves stay clearly on one side; inconclusive while runs
@@ -242,11 +268,11 @@ class Crossing(_TwoArms):
 
 
 class Monotone(CheckArgs):
-    """`metric` (mean over seeds) moves in `direction` at every step along `along`, on each
-    line of runs that differ only in `along` (and seed). With two or more seeds, a step
-    counts only when it is more than `sigmas` standard errors of the seed-to-seed noise.
-    Supported when every step moves in `direction`; not supported when any step clearly
-    moves against it; inconclusive while runs are missing, unfinished, failed or diverged,
+    """`metric` (mean over seeds) is `direction` at every step along `along`, on each line
+    of runs that differ only in `along` (and seed). With two or more seeds, a step counts
+    only when it is more than `sigmas` standard errors of the seed-to-seed noise.
+    Supported when every step is `direction`; not supported when any step clearly goes
+    the other way; inconclusive while runs are missing, unfinished, failed or diverged,
     when no line has two points, or when a step is within the noise."""
 
     EXAMPLE: ClassVar[dict[str, Any]] = {

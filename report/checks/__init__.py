@@ -4,7 +4,8 @@ A check is `(args, table, curves) -> CheckResult`: `args` is its model from
 compiler/language/check_args.py, `table` is report.table.runs_table() of the claim's plan and
 `curves` reads a run's metrics on demand. A final metric that no summary reports is each run's last
 logged value (report.table.with_last_logged). Adding a kind means a model there and a module
-here, which CHECKS (next to the models) names.
+here, which CHECKS (next to the models) names. A check's rule is written once, as its model's
+docstring; its result states it with the claim's arguments (report.checks.rule).
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ from compiler.language.check_args import Crossing
 from report.checks.decide import Decision, verdict_of
 from report.checks.pair_figures import pair_figures
 from report.checks.pairs import Comparison, compare
-from report.checks.selection import conditions, sentence
+from report.checks.rule import rule
+from report.checks.selection import sentence
 from report.checks.verdict import CheckResult, Number
 from report.table import Curves
 
@@ -67,7 +68,7 @@ def crossing(args: Crossing, table: pd.DataFrame, curves: Curves) -> CheckResult
     blockers = comparison.blockers()
     return CheckResult(
         verdict=verdict_of(decisions, blockers),
-        summary=_summary(args, comparison, decisions, blockers, numbers), rule=_rule(args),
+        summary=_summary(args, comparison, decisions, blockers, numbers), rule=rule(args),
         numbers={**numbers, **comparison.counts.numbers()},
         figures=pair_figures(comparison, curves, args.metric, marks),
         runs=comparison.run_ids())
@@ -101,15 +102,3 @@ def _summary(args: Crossing, comparison: Comparison, decisions: list[Decision],
                 f"{b} never part by more than {args.sigmas:g} standard errors of the "
                 "seed-to-seed noise.")
     return f"The {args.metric} curves of {a} and {b} cross{by} ({steps})."
-
-
-def _rule(args: Crossing) -> str:
-    among = f"Among runs with {conditions(args.where)}, pair" if args.where else "Pair"
-    by = f"by step {args.before}" if args.before is not None else "before the last step"
-    return (f"{among} the runs with {conditions(args.a)} and those with {conditions(args.b)} "
-            f"on the config values both sweep and compare their {args.metric} curves (means "
-            f"over seeds) at the steps both logged, counting a gap only where it exceeds "
-            f"{args.sigmas:g} standard errors of the seed-to-seed noise at that step; the "
-            f"claim is supported when at every pair the clearly lower curve changes {by}, "
-            "not supported when a pair's curves stay on one side, and inconclusive while runs "
-            "are missing, failed or diverged or the curves never clearly part.")

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from compiler.language.check_args import CurveFitPredict
 from report.checks.decide import Decision, decide, verdict_of
 from report.checks.laws import PARAMETERS, FittedLaw, Schedule, fit_law
+from report.checks.rule import rule
 from report.checks.selection import (
     Counts,
     by_config,
@@ -96,7 +97,7 @@ def curve_fit_predict(args: CurveFitPredict, table: pd.DataFrame,
     numbers = _numbers(args, laws, points_fitted, errors, noise)
     return CheckResult(
         verdict=verdict_of(decisions, blockers),
-        summary=_summary(args, numbers, decisions, blockers), rule=_rule(args),
+        summary=_summary(args, numbers, decisions, blockers), rule=rule(args),
         numbers={**numbers, **counts.numbers()},
         figures=_figures(args, laws, configs, curves), runs=list(both.id))
 
@@ -188,17 +189,6 @@ def _summary(args: CurveFitPredict, numbers: dict[str, Number], decisions: list[
                 f"tolerance of {args.tolerance:g}, so no prediction can be judged that finely "
                 f"({found}).")
     return f"{found[:1].upper()}{found[1:]}, within the tolerance of {args.tolerance:g}."
-
-
-def _rule(args: CurveFitPredict) -> str:
-    among = f"Among runs with {conditions(args.where)}, fit" if args.where else "Fit"
-    return (f"{among} the {args.law} law to the {args.metric} curves of the runs with "
-            f"{conditions(args.fit)} (every point from step {args.from_step} on), predict the "
-            f"curves of the runs with {conditions(args.predict)} from their learning rates, "
-            f"and average the relative error over their points; the claim is supported when "
-            f"it is at most {args.tolerance:g}, not supported when it is larger, and "
-            "inconclusive while runs are missing, failed or diverged, with too few points to "
-            "fit, or when the held-out curves vary more than that from seed to seed.")
 
 
 def _figures(args: CurveFitPredict, laws: dict[str, FittedLaw], configs: list[Config],

@@ -1,8 +1,8 @@
 """matches: one arm scores within a tolerance of another, at every point they share.
 
 "Replay of 5% matches retraining from scratch": the gap at a pair is |a - b| (means over
-seeds, paired by report.checks.pairs); it must stay within `tolerance` with room for the
-seed-to-seed noise, and clearly differs only when beyond it by more than the noise.
+seeds, paired by report.checks.pairs), weighed against `tolerance` and the seed-to-seed
+noise by report.checks.decide.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from compiler.language.check_args import Matches
 from report.checks.decide import Decision, decide, noise_numbers, verdict_of, within_noise
 from report.checks.pair_figures import pair_figures
 from report.checks.pairs import Comparison, compare
-from report.checks.selection import conditions, require_metric, sentence
+from report.checks.rule import rule
+from report.checks.selection import require_metric, sentence
 from report.checks.verdict import CheckResult, Number
 from report.table import Curves
 
@@ -35,7 +36,7 @@ def matches(args: Matches, table: pd.DataFrame, curves: Curves) -> CheckResult:
     blockers = comparison.blockers()
     return CheckResult(
         verdict=verdict_of(decisions, blockers),
-        summary=_summary(args, comparison, decisions, blockers, numbers), rule=_rule(args),
+        summary=_summary(args, comparison, decisions, blockers, numbers), rule=rule(args),
         numbers={**numbers, "tolerance" + (" (relative)" if args.relative else ""):
                  args.tolerance, **noise_numbers(comparison.noise, args.sigmas),
                  **comparison.counts.numbers()},
@@ -61,15 +62,3 @@ def _summary(args: Matches, comparison: Comparison, decisions: list[Decision],
                 f"{tolerance} (gap {listing}).")
     return (f"{a} matches {b} on {args.metric} within {tolerance} at all {len(decisions)} "
             f"points (gap {listing}).")
-
-
-def _rule(args: Matches) -> str:
-    among = f"Among runs with {conditions(args.where)}, pair" if args.where else "Pair"
-    tolerance = (f"{args.tolerance:g} of the second's value" if args.relative
-                 else f"{args.tolerance:g}")
-    return (f"{among} the runs with {conditions(args.a)} and those with {conditions(args.b)} "
-            f"on the config values both sweep (means over seeds); the claim is supported "
-            f"when at every pair {args.metric} differs by at most {tolerance} less "
-            f"{args.sigmas:g} standard errors of the seed-to-seed noise, not supported when a "
-            "pair differs by more than the tolerance plus that noise, and inconclusive while "
-            "runs are missing, failed or diverged or the noise leaves a pair undecided.")

@@ -1,8 +1,7 @@
 """monotone: a metric only goes one way along an axis ("loss falls with width").
 
-Runs that differ only in `along` (and seed) form a line; every step between neighbouring
-points of a line must move in `direction`, by more than the seed-to-seed noise when there
-are seeds (report.checks.decide).
+Runs that differ only in `along` (and seed) form a line; report.checks.decide weighs each
+step between neighbouring points of a line against the seed-to-seed noise.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ import plotly.graph_objects as go
 from compiler.language.check_args import Monotone
 from report.checks.decide import Decision, decide, noise_numbers, verdict_of, within_noise
 from report.checks.points import difference_error, points, pooled_std
+from report.checks.rule import rule
 from report.checks.selection import (
     Counts,
     conditions,
@@ -63,7 +63,7 @@ def monotone(args: Monotone, table: pd.DataFrame, curves: Curves) -> CheckResult
         blockers.append(f"no line has two completed {args.along} points")
     summary = _summary(args, decisions, blockers, against, noise)
     return CheckResult(
-        verdict=verdict_of(decisions, blockers), summary=summary, rule=_rule(args),
+        verdict=verdict_of(decisions, blockers), summary=summary, rule=rule(args),
         numbers={"steps checked": len(decisions),
                  f"steps that are {args.direction}": decisions.count("holds"),
                  "steps clearly against": decisions.count("fails"),
@@ -85,15 +85,6 @@ def _summary(args: Monotone, decisions: list[Decision], blockers: list[str],
         return (f"{unclear} of {steps} steps of {args.metric} along {args.along} are within "
                 f"{within_noise(noise, args.sigmas)} of flat.")
     return f"{args.metric} is {args.direction} along {args.along} at all {steps} steps."
-
-
-def _rule(args: Monotone) -> str:
-    among = f"Among runs with {conditions(args.where)}, runs" if args.where else "Runs"
-    return (f"{among} that differ only in {args.along} form a line (means over seeds); the "
-            f"claim is supported when {args.metric} is {args.direction} at every step of "
-            f"every line by more than {args.sigmas:g} standard errors of the seed-to-seed "
-            "noise, not supported when a step clearly goes the other way, and inconclusive "
-            "while runs are missing, failed or diverged or a step is within the noise.")
 
 
 def _figures(args: Monotone, sweep: pd.DataFrame, curves: Curves) -> list[go.Figure]:

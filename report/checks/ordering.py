@@ -1,8 +1,8 @@
 """ordering: one arm scores below another by a margin, at every point they share.
 
 "WSD ends below cosine at every budget": `lower` is the WSD runs, `higher` the cosine runs,
-paired by budget (report.checks.pairs). The gap at a pair is higher - lower; it must exceed
-`margin`, by more than the seed-to-seed noise when there are seeds (report.checks.decide).
+paired by budget (report.checks.pairs). The gap at a pair is higher - lower, weighed
+against `margin` and the seed-to-seed noise by report.checks.decide.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from compiler.language.check_args import Ordering
 from report.checks.decide import Decision, decide, noise_numbers, verdict_of, within_noise
 from report.checks.pair_figures import pair_figures
 from report.checks.pairs import Comparison, compare
-from report.checks.selection import conditions, require_metric, sentence
+from report.checks.rule import rule
+from report.checks.selection import require_metric, sentence
 from report.checks.verdict import CheckResult, Number
 from report.table import Curves
 
@@ -34,7 +35,7 @@ def ordering(args: Ordering, table: pd.DataFrame, curves: Curves) -> CheckResult
     verdict = verdict_of(decisions, blockers)
     return CheckResult(
         verdict=verdict, summary=_summary(args, comparison, decisions, blockers, numbers),
-        rule=_rule(args),
+        rule=rule(args),
         numbers={**numbers, "margin": args.margin,
                  **noise_numbers(comparison.noise, args.sigmas),
                  **comparison.counts.numbers()},
@@ -61,14 +62,3 @@ def _summary(args: Ordering, comparison: Comparison, decisions: list[Decision],
     by = f" by more than {args.margin:g}" if args.margin else ""
     return (f"{lower} is below {higher} on {args.metric}{by} at all {len(decisions)} points "
             f"(gap {listing}).")
-
-
-def _rule(args: Ordering) -> str:
-    among = f"Among runs with {conditions(args.where)}, pair" if args.where else "Pair"
-    return (f"{among} the runs with {conditions(args.lower)} and those with "
-            f"{conditions(args.higher)} on the config values both sweep (means over seeds); "
-            f"the claim is supported when at every pair {args.metric} is lower for the first "
-            f"by more than {args.margin:g} plus {args.sigmas:g} standard errors of the "
-            "seed-to-seed noise, not supported when a pair is clearly not lower by that "
-            "margin, and inconclusive while runs are missing, failed or diverged or a gap "
-            "is within the noise.")

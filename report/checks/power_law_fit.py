@@ -2,8 +2,7 @@
 
 "Loss falls as a power of the training budget with an exponent near -0.3": the completed
 runs (each seed its own point) are fitted by least squares (report.checks.fitting), and the
-exponent's confidence interval comes from resampling the runs. The claim's range decides
-only where the whole interval agrees.
+exponent's confidence interval comes from resampling the runs.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from compiler.language.check_args import PowerLawFit
 from report.checks.decide import Decision, verdict_of
 from report.checks.fitting import PowerLaw, bootstrap, fit_power_law
 from report.checks.points import points
+from report.checks.rule import rule
 from report.checks.selection import (
     Counts,
     conditions,
@@ -64,7 +64,7 @@ def power_law_fit(args: PowerLawFit, table: pd.DataFrame, curves: Curves) -> Che
     decisions: list[Decision] = [] if interval is None else [_decide(interval, args.exponent)]
     return CheckResult(
         verdict=verdict_of(decisions, blockers),
-        summary=_summary(args, fitted, interval, blockers), rule=_rule(args),
+        summary=_summary(args, fitted, interval, blockers), rule=rule(args),
         numbers={**numbers, "lowest exponent allowed": args.exponent[0],
                  "highest exponent allowed": args.exponent[1], **counts.numbers()},
         figures=_figures(args, checked, fitted, x, curves), runs=list(checked.id))
@@ -106,17 +106,6 @@ def _summary(args: PowerLawFit, law: PowerLaw | None, interval: tuple[float, flo
     if verdict == "unclear":
         return f"{found}: the interval straddles {claimed}."
     return f"{found}, within {claimed}."
-
-
-def _rule(args: PowerLawFit) -> str:
-    among = f"Among runs with {conditions(args.where)}, fit" if args.where else "Fit"
-    law = "A * x^k + E" if args.offset else "A * x^k"
-    return (f"{among} {args.metric} = {law} with x = {args.against} by least squares, one "
-            f"point per completed run, and take a {args.confidence:.0%} bootstrap interval "
-            f"of k; the claim is supported when the interval lies within "
-            f"[{args.exponent[0]:g}, {args.exponent[1]:g}], not supported when it lies "
-            "wholly outside, and inconclusive when it straddles an edge, while runs are "
-            "missing, failed or diverged, or with too few values to fit.")
 
 
 def _figures(args: PowerLawFit, checked: pd.DataFrame, law: PowerLaw | None, x: np.ndarray,

@@ -1,10 +1,10 @@
 """The check reference page, written from the check models themselves
-(compiler/language/check_args.py): each kind's rule is its model's docstring and each argument's
-line its field's description, so the site never drifts from what the spec language accepts."""
+(compiler/language/check_args.py): each kind's rule is its model's docstring (as
+report.checks.rule reads it) and each argument's line its field's description, so the site
+never drifts from what the spec language accepts."""
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Any, get_args
 
@@ -13,6 +13,7 @@ from markupsafe import Markup
 from pydantic_core import PydanticUndefined
 
 from compiler.language.check_args import CheckArgs, CheckConfig
+from report.checks.rule import generic_rule
 from report.site.pages import render_template
 
 
@@ -48,7 +49,7 @@ def _doc(model: type[CheckArgs]) -> CheckDoc:
     arguments = [Argument(name=Markup(f"`{name}`"), default=_default(field),
                           description=Markup(field.description or ""))
                  for name, field in fields.items() if name != "kind"]
-    rule = Markup(" ".join(inspect.cleandoc(model.__doc__ or "").split()))
+    rule = Markup(generic_rule(model))
     example = yaml.safe_dump({"check": model.EXAMPLE}, sort_keys=False,
                              default_flow_style=None, width=100)
     return CheckDoc(kind=kind, rule=rule, example=example, arguments=arguments)

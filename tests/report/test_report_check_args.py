@@ -9,6 +9,7 @@ from pydantic import TypeAdapter
 
 from compiler import SpecError, compile_spec
 from compiler.language.check_args import CheckConfig
+from report.checks.rule import rule
 from report.site.reference import check_models, render_reference
 
 HEAD = """\
@@ -87,3 +88,36 @@ def test_the_reference_gives_each_kind_its_rule_example_and_arguments():
         for name in model.model_fields:
             if name != "kind":
                 assert f"| `{name}` |" in section
+
+
+def test_a_claims_rule_is_the_references_rule_with_its_arguments_filled_in():
+    adapter = TypeAdapter(CheckConfig)
+    base = {"kind": "crossing", "metric": "val_loss", "a": {"schedule.kind": "wsd"},
+            "b": {"schedule.kind": "cosine"}}
+    reference = render_reference()
+    assert "before the last step both logged and by step `before`." in reference
+
+    plain = rule(adapter.validate_python(base))
+    assert plain.startswith("The val_loss curves of schedule.kind=wsd and schedule.kind=cosine "
+                            "cross")
+    assert "before the last step both logged." in plain and "by step" not in plain
+    assert "`" not in plain
+
+    narrowed = rule(adapter.validate_python(
+        {**base, "before": 300, "where": {"model.width": 64}}))
+    assert narrowed.startswith("Among runs with model.width=64: the val_loss curves")
+    assert "before the last step both logged and by step 300." in narrowed
+
+
+def test_every_checks_rule_reads_with_its_example_arguments():
+    adapter = TypeAdapter(CheckConfig)
+    for model in check_models():
+        args = adapter.validate_python(model.EXAMPLE)
+        text = rule(args)
+        assert "`" not in text, text
+        named = [name for name in model.model_fields
+                 if f"`{name}`" in typing.cast(str, model.__doc__)]
+        for name in named:
+            value = getattr(args, name)
+            if isinstance(value, str):
+                assert value in text, (model.__name__, name)
