@@ -1,17 +1,19 @@
 """What a run costs: parameters, tokens and training FLOPs, from its config alone (no torch).
 
-N, the non-embedding parameter count, follows the runtime's GPT (runtime/model/gpt.py): per
-block, attention's qkv and output matrices (4·d²), the MLP's up and down matrices (2·r·d²)
-and two LayerNorms (4·d); then the final LayerNorm (2·d) and the readout (d·V). The token
-and position embeddings are left out, as in Kaplan et al. (2020): their forward pass is a
-lookup, not a matmul. D, the tokens trained on, is steps × batch_size × seq_len. Training
-costs about 6·N·D FLOPs (2·N·D forward, 4·N·D backward).
+N, the non-embedding parameter count, follows the runtime's GPT (runtime/config/model_size.py
+counts it from the config): with the default blocks, per block attention's qkv and output
+matrices (4·d²), the MLP's up and down matrices (2·r·d²) and two LayerNorms (4·d); then the
+final LayerNorm (2·d) and the readout (d·V). The token and position embeddings are left out,
+as in Kaplan et al. (2020): their forward pass is a lookup, not a matmul (a readout tied to
+the token embedding is a matmul, and counts). D, the tokens trained on, is steps ×
+batch_size × seq_len. Training costs about 6·N·D FLOPs (2·N·D forward, 4·N·D backward).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from runtime.config.model_size import parameter_count
 from runtime.config.run import RunConfig
 from runtime.model.flops import PEAK_BF16
 
@@ -36,9 +38,7 @@ class Cost:
 
 def run_cost(config: RunConfig) -> Cost:
     model = config.model
-    d = model.width
-    per_block = (4 + 2 * model.mlp_ratio) * d * d + 4 * d
-    params = model.depth * per_block + 2 * d + d * model.vocab_size
+    params = parameter_count(model).matmul
     tokens = config.budget.steps * config.data.batch_size * model.seq_len
     return Cost(params=params, tokens=tokens, flops=6.0 * params * tokens)
 

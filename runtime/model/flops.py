@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 
+from runtime.config.model_size import parameter_count
 from runtime.config.run import ModelConfig
 
 # Dense bf16 tensor-core peaks (FLOP/s) by a name torch.cuda.get_device_name() contains; the
@@ -33,10 +34,19 @@ PEAK_BF16: tuple[tuple[str, float], ...] = (
 
 
 def matmul_params(model: ModelConfig) -> int:
-    """Parameters that multiply activations: every block's matrices and the readout."""
-    d = model.width
-    per_block = 4 * d * d + 2 * model.mlp_ratio * d * d  # query, key_value, proj; up, down
-    return model.depth * per_block + d * model.vocab_size
+    """Parameters that multiply activations: every block's matrices and the readout (which
+    multiplies even when it is the token embedding). Counted as the same model's parameters
+    beyond its lookups once every gain, bias and scale is taken out and the readout untied."""
+    matrices_only = model.model_copy(update={
+        "norm": "none", "qk_norm": False, "bias": False, "sigma_reparam": False,
+        "tied_embeddings": False})
+    return parameter_count(matrices_only).matmul
+
+
+def non_embedding_params(model: ModelConfig) -> int:
+    """Kaplan et al.'s N: every parameter but the token and position embeddings and the
+    readout."""
+    return parameter_count(model).non_embedding
 
 
 def flops_per_token(model: ModelConfig) -> float:
