@@ -55,6 +55,7 @@ def test_diagnostics_come_every_k_steps(tiny, tmp_path):
     line = lines[9]
     for role in ROLES:
         assert line[f"act_rms/{role}"] > 0 and line[f"update_rms/{role}"] > 0
+        assert line[f"act_change_rms/{role}"] > 0
     for group in ("attn.query", "attn.key_value", "attn.proj", "mlp.up", "mlp.down"):
         assert line[f"sigma_max/{group}"] > 0
     # One layer; the entropy of an attention row is at most log(seq_len).
@@ -63,6 +64,21 @@ def test_diagnostics_come_every_k_steps(tiny, tmp_path):
     # Turned off, nothing is measured.
     train(tiny(eval={"diagnostics_every": 0}), tmp_path / "off")
     assert not any("act_rms/hidden" in line for line in metrics(tmp_path / "off"))
+
+
+def test_feature_change_counts_from_the_initial_weights(tiny, tmp_path):
+    """act_change_rms is how far each role's outputs on a fixed probe have moved since
+    initialisation: nothing when nothing trains, and growing as training goes on."""
+    frozen = {"kind": "phases", "phases": [{"steps": 1.0, "start": 0.0, "end": 0.0}]}
+    train(tiny(schedule=frozen, eval={"diagnostics_every": 10}), tmp_path / "still")
+    still = [line for line in metrics(tmp_path / "still") if "act_change_rms/hidden" in line]
+    assert len(still) == 4
+    assert all(line[f"act_change_rms/{role}"] == 0.0 for line in still for role in ROLES)
+
+    train(tiny(eval={"diagnostics_every": 10}), tmp_path / "moving")
+    hidden = [line["act_change_rms/hidden"] for line in metrics(tmp_path / "moving")
+              if "act_change_rms/hidden" in line]
+    assert 0 < hidden[0] < hidden[-1]
 
 
 def test_update_rms_follows_the_per_role_learning_rate(tiny, tmp_path):
