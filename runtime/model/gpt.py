@@ -1,10 +1,14 @@
-"""A byte-level, pre-norm, decoder-only transformer (nanoGPT-shaped).
+"""A decoder-only transformer (nanoGPT-shaped), with the block choices of `model` config.
 
 Init, attention scale and forward multipliers all come from the parametrization table
 (runtime/model/parametrization.py); the modules here only say which role each parameter plays. Each
-module's output is multiplied by its parameters' forward multiplier (`mult`); the multiplier of
-a residual branch rides on the branch's last matrix (attn.proj, mlp.down). Linear layers carry
-no bias: the only vectors are the LayerNorm gains and biases.
+module's output is multiplied by its weight's forward multiplier (`mult`); the multiplier of
+a residual branch rides on the branch's last matrix (attn.proj, mlp.down). A bias is added
+after the multiplier, as the `mup` package's readout does. By default linear layers carry no
+bias, and the only vectors are the LayerNorm gains and biases; the switches add norm gains
+(RMSNorm, QK-norm), biases and σReparam's γ, all `vector`s, and SwiGLU's gate, a `hidden`
+matrix. With every switch at its default the model, its parameters' order and its init draws
+are what they were before the switches existed.
 """
 
 from __future__ import annotations
@@ -14,7 +18,15 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from runtime.config.run import ModelConfig, ParametrizationConfig
-from runtime.model.parametrization import ParamRule, Role, attention_scale, resolve
+from runtime.model.parametrization import (
+    ParamRule,
+    Role,
+    attention_scale,
+    forward_multiplier,
+    resolve,
+)
+from runtime.model.rope import rotate
+from runtime.model.sigma_reparam import SpectralMatrix
 
 # The matrices whose output ends a residual branch.
 RESIDUAL_OUTPUTS = ("attn.proj", "mlp.down")
@@ -28,8 +40,18 @@ def _scaled(x: Tensor, mult: float) -> Tensor:
 class Linear(nn.Linear):
     mult = 1.0
 
+    def __init__(self, fan_in: int, fan_out: int, model: ModelConfig, *,
+                 bias: bool | None = None):
+        super().__init__(fan_in, fan_out, bias=model.bias if bias is None else bias)
+        self.spectral = SpectralMatrix(fan_in, fan_out) if model.sigma_reparam else None
+
+    def matrix(self) -> Tensor:
+        """The matrix the layer multiplies by: its weight, or γ·W/σ(W) under σReparam."""
+        return self.weight if self.spectral is None else self.spectral(self.weight)
+
     def forward(self, x: Tensor) -> Tensor:
-        return _scaled(super().forward(x), self.mult)
+        y = _scaled(F.linear(x, self.matrix()), self.mult)
+        return y if self.bias is None else y + self.bias
 
 
 class Embedding(nn.Embedding):
@@ -46,20 +68,43 @@ class LayerNorm(nn.LayerNorm):
         return _scaled(super().forward(x), self.mult)
 
 
+class RMSNorm(nn.RMSNorm):
+    mult = 1.0
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _scaled(super().forward(x), self.mult)
+
+
+def norm(size: int, model: ModelConfig) -> nn.Module:
+    """The model's normalization over the last `size` dimensions (the identity for `none`)."""
+    if model.norm == "layernorm":
+        return LayerNorm(size)
+    return RMSNorm(size, eps=1e-5) if model.norm == "rmsnorm" else nn.Identity()
+
+
 class Attention(nn.Module):
     def __init__(self, model: ModelConfig, scale: float):
         super().__init__()
         self.n_heads, self.scale = model.n_heads, scale
         # The query is its own matrix so that it can start at zero (muP's zero-init query).
-        self.query = Linear(model.width, model.width, bias=False)
-        self.key_value = Linear(model.width, 2 * model.width, bias=False)
-        self.proj = Linear(model.width, model.width, bias=False)
+        self.query = Linear(model.width, model.width, model)
+        self.key_value = Linear(model.width, 2 * model.width, model)
+        self.proj = Linear(model.width, model.width, model)
+        if model.qk_norm:
+            self.query_norm = norm(model.head_dim, model)
+            self.key_norm = norm(model.head_dim, model)
+        self.qk_norm = model.qk_norm
+        self.rope_base = model.rope_base if model.position == "rope" else None
 
     def heads(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """q, k, v as (batch, heads, seq, head_dim)."""
+        """q, k, v as (batch, heads, seq, head_dim), normalized and rotated as configured."""
         batch, seq, _ = x.shape
         q = self.query(x).view(batch, seq, self.n_heads, -1).transpose(1, 2)
         k, v = self.key_value(x).view(batch, seq, 2, self.n_heads, -1).permute(2, 0, 3, 1, 4)
+        if self.qk_norm:
+            q, k = self.query_norm(q), self.key_norm(k)
+        if self.rope_base is not None:
+            q, k = rotate(q, self.rope_base), rotate(k, self.rope_base)
         return q, k, v
 
     def forward(self, x: Tensor) -> Tensor:
@@ -79,24 +124,36 @@ class Attention(nn.Module):
 class MLP(nn.Module):
     def __init__(self, model: ModelConfig):
         super().__init__()
-        self.up = Linear(model.width, model.mlp_ratio * model.width, bias=False)
-        self.down = Linear(model.mlp_ratio * model.width, model.width, bias=False)
+        hidden = model.mlp_ratio * model.width
+        self.up = Linear(model.width, hidden, model)
+        self.down = Linear(hidden, model.width, model)
+        self.gate = Linear(model.width, hidden, model) if model.mlp == "swiglu" else None
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.down(F.gelu(self.up(x)))
+        if self.gate is None:
+            return self.down(F.gelu(self.up(x)))
+        return self.down(F.silu(self.gate(x)) * self.up(x))
 
 
 class Block(nn.Module):
     def __init__(self, model: ModelConfig, scale: float):
         super().__init__()
-        self.ln1 = LayerNorm(model.width)
+        self.ln1 = norm(model.width, model)
         self.attn = Attention(model, scale)
-        self.ln2 = LayerNorm(model.width)
+        self.ln2 = norm(model.width, model)
         self.mlp = MLP(model)
+        self.post_norm = model.norm_placement == "post"
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.post_norm:
+            x = self.ln1(x + self.attn(x))
+            return self.ln2(x + self.mlp(x))
         x = x + self.attn(self.ln1(x))
         return x + self.mlp(self.ln2(x))
+
+    def attention_input(self, x: Tensor) -> Tensor:
+        """What the attention sees of the residual stream `x`."""
+        return x if self.post_norm else self.ln1(x)
 
 
 class GPT(nn.Module):
@@ -104,22 +161,34 @@ class GPT(nn.Module):
         super().__init__()
         self.config = model
         self.tok_emb = Embedding(model.vocab_size, model.width)
-        self.pos_emb = Embedding(model.seq_len, model.width)
+        self.pos_emb = (Embedding(model.seq_len, model.width) if model.position == "learned"
+                        else None)
         scale = attention_scale(model, parametrization)
         self.blocks = nn.ModuleList(Block(model, scale) for _ in range(model.depth))
-        self.ln_f = LayerNorm(model.width)
-        self.readout = Linear(model.width, model.vocab_size, bias=False)
+        # Post-norm blocks end normalized already.
+        self.ln_f = norm(model.width, model) if model.norm_placement == "pre" else nn.Identity()
+        if model.tied_embeddings:
+            self.readout = None
+            self.readout_mult = forward_multiplier("readout", model, parametrization)
+        else:
+            self.readout = Linear(model.width, model.vocab_size, model)
 
         roles = self.roles()
-        residual = frozenset(name for name in roles
-                             if name.rsplit(".", 1)[0].endswith(RESIDUAL_OUTPUTS))
+        residual = frozenset(f"{name}.weight" for name, _ in self.named_modules()
+                             if name.endswith(RESIDUAL_OUTPUTS))
         self.param_rules = resolve(
             ((name, tuple(p.shape), roles[name]) for name, p in self.named_parameters()),
             model, parametrization, residual,
         )
+        # A module's multiplier is its weight's (its bias and γ take the module's output).
         for rule in self.param_rules:
-            self.get_submodule(rule.name.rsplit(".", 1)[0]).mult = rule.forward_mult
+            module, _, field = rule.name.rpartition(".")
+            if field == "weight":
+                self.get_submodule(module).mult = rule.forward_mult
         self._init(self.param_rules)
+        for module in self.modules():
+            if isinstance(module, Linear) and module.spectral is not None:
+                module.spectral.reset(module.weight)
 
     def roles(self) -> dict[str, Role]:
         def role(name: str, p: nn.Parameter) -> Role:
@@ -142,15 +211,20 @@ class GPT(nn.Module):
                 p.normal_(rule.init_mean, rule.init_std)
 
     def embed(self, idx: Tensor) -> Tensor:
+        if self.pos_emb is None:
+            return self.tok_emb(idx)
         positions = torch.arange(idx.shape[1], device=idx.device)
         return self.tok_emb(idx) + self.pos_emb(positions)
 
     def forward(self, idx: Tensor) -> Tensor:
-        """Logits (batch, seq, vocab) for byte ids (batch, seq)."""
+        """Logits (batch, seq, vocab) for token ids (batch, seq)."""
         x = self.embed(idx)
         for block in self.blocks:
             x = block(x)
-        return self.readout(self.ln_f(x))
+        x = self.ln_f(x)
+        if self.readout is None:
+            return _scaled(F.linear(x, self.tok_emb.weight), self.readout_mult)
+        return self.readout(x)
 
 
 def param_table(model: ModelConfig, parametrization: ParametrizationConfig) -> list[ParamRule]:

@@ -4,7 +4,8 @@ The package is installed by scripts/setup.sh (`pip install --no-deps mup`: its d
 dependencies would pull torchvision and CUDA torch; it imports only torch and pyyaml).
 What it is compared on: the per-parameter learning rate and weight decay MuAdamW gives, the
 init std its initializers draw at each width, the readout multiplier, the logits at init on
-the same weights, and a few steps of training.
+the same weights, and a few steps of training; each for the default GPT blocks and for the
+`llama` preset (RMSNorm gains, RoPE, SwiGLU's gate matrix).
 """
 
 import contextlib
@@ -26,31 +27,32 @@ mup = pytest.importorskip("mup")
 
 BASE_WIDTH, BASE_HEAD_DIM = 32, 16
 WIDTHS = (64, 128, 256)
+PRESETS = ("gpt", "llama")
 OPTIMIZER = {"lr": 1e-2, "weight_decay": 0.1, "grad_clip": 0.0, "betas": (0.9, 0.95)}
 PARAMETRIZATION = {"kind": "mup", "base_width": BASE_WIDTH, "base_head_dim": BASE_HEAD_DIM,
                    "output_mult": 2.0, "init_scale": 0.7, "embedding_std": 0.5}
 
 
-def model_config(width: int) -> ModelConfig:
+def model_config(width: int, preset: str = "gpt") -> ModelConfig:
     # Two heads whose size grows with width, so the attention's 1/d scaling is exercised.
-    return ModelConfig(width=width, depth=2, head_dim=width // 2, seq_len=32)
+    return ModelConfig(width=width, depth=2, head_dim=width // 2, seq_len=32, preset=preset)
 
 
 def sp(width: int) -> ParametrizationConfig:
     return ParametrizationConfig(**{**PARAMETRIZATION, "kind": "sp"})
 
 
-def reference(width: int, dtype: torch.dtype = torch.float32) -> GPT:
+def reference(width: int, dtype: torch.dtype = torch.float32, preset: str = "gpt") -> GPT:
     """The package's muP on our SP model: MuReadout, the attention's attn_mult / head_dim (as
     in the package's Transformer example), and set_base_shapes against the base width."""
-    model = GPT(model_config(width), sp(width)).to(dtype)
+    model = GPT(model_config(width, preset), sp(width)).to(dtype)
     model.readout = mup.MuReadout(width, 256, bias=False,
                                   output_mult=PARAMETRIZATION["output_mult"]).to(dtype)
     head_dim = width // 2
     for block in model.blocks:
         block.attn.scale = BASE_HEAD_DIM ** 0.5 / head_dim
     with torch.device("meta"):
-        base = GPT(model_config(BASE_WIDTH), sp(BASE_WIDTH))
+        base = GPT(model_config(BASE_WIDTH, preset), sp(BASE_WIDTH))
     mup.set_base_shapes(model, base, rescale_params=False)
     return model
 
@@ -75,14 +77,19 @@ def drawn_std(p: torch.nn.Parameter, base_std: float) -> float:
     return (p.detach().double().norm() / unit.double().norm()).item()
 
 
+@pytest.fixture(scope="module", params=PRESETS)
+def preset(request) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def ours(tmp_path_factory) -> dict[int, dict[str, dict]]:
+def ours(tmp_path_factory, preset) -> dict[int, dict[str, dict]]:
     """`claimlab params --json` for each width of a spec sweeping model.width."""
     spec = tmp_path_factory.mktemp("spec") / "mup.yaml"
+    model = {"depth": 2, "head_dim": WIDTHS[0] // 2, "seq_len": 32, "preset": preset}
     spec.write_text(yaml.safe_dump({
         "name": "mup-reference",
-        "base": {"model": model_config(WIDTHS[0]).model_dump(), "optimizer": OPTIMIZER,
-                 "parametrization": PARAMETRIZATION},
+        "base": {"model": model, "optimizer": OPTIMIZER, "parametrization": PARAMETRIZATION},
         "sweep": {"zip": [{"model.width": list(WIDTHS),
                            "model.head_dim": [w // 2 for w in WIDTHS]}]},
     }))
@@ -98,8 +105,8 @@ def _params(spec, width: int) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_learning_rate_and_weight_decay_match_mu_adamw(ours, width):
-    model = reference(width)
+def test_learning_rate_and_weight_decay_match_mu_adamw(ours, preset, width):
+    model = reference(width, preset=preset)
     optimizer = reference_optimizer(model)
     group_of = {id(p): g for g in optimizer.param_groups for p in g["params"]}
     for name, p in model.named_parameters():
@@ -113,9 +120,9 @@ def test_learning_rate_and_weight_decay_match_mu_adamw(ours, width):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_init_std_and_readout_multiplier_match_the_package(ours, width):
-    base = ours_at_base_width()
-    model = reference(width, torch.float64)
+def test_init_std_and_readout_multiplier_match_the_package(ours, preset, width):
+    base = ours_at_base_width(preset)
+    model = reference(width, torch.float64, preset)
     roles = model.roles()
     for name, p in model.named_parameters():
         if roles[name] == "vector":
@@ -128,20 +135,21 @@ def test_init_std_and_readout_multiplier_match_the_package(ours, width):
         readout.output_mult / readout.width_mult(), rel=1e-6)
 
 
-def ours_at_base_width() -> dict[str, float]:
+def ours_at_base_width(preset: str) -> dict[str, float]:
     """Each parameter's std at base width, where every parametrization is SP: what a user of
     the package passes to mup.init."""
-    model = model_config(BASE_WIDTH)
+    model = model_config(BASE_WIDTH, preset)
     base = GPT(model, ParametrizationConfig(**PARAMETRIZATION)).param_rules
     return {rule.name: rule.init_std for rule in base}
 
 
+@pytest.mark.parametrize("preset", PRESETS)
 @pytest.mark.parametrize("width", WIDTHS)
-def test_logits_match_at_init_on_the_same_weights(width):
+def test_logits_match_at_init_on_the_same_weights(width, preset):
     torch.manual_seed(width)
-    config = model_config(width)
+    config = model_config(width, preset)
     model = GPT(config, ParametrizationConfig(**PARAMETRIZATION)).double()
-    ref = reference(width, torch.float64)
+    ref = reference(width, torch.float64, preset)
     ref.load_state_dict(model.state_dict())
     idx = torch.randint(0, 256, (2, config.seq_len), generator=torch.Generator().manual_seed(1))
     assert torch.allclose(model(idx), ref(idx), rtol=1e-9, atol=1e-12)
@@ -160,14 +168,15 @@ def losses(model: GPT, optimizer, steps: int) -> list[float]:
     return out
 
 
-def test_mup_trains_like_the_reference_package():
+@pytest.mark.parametrize("preset", PRESETS)
+def test_mup_trains_like_the_reference_package(preset):
     width = 128
     torch.manual_seed(0)
-    config = RunConfig.model_validate({"model": model_config(width).model_dump(),
+    config = RunConfig.model_validate({"model": model_config(width, preset).model_dump(),
                                        "parametrization": PARAMETRIZATION,
                                        "optimizer": OPTIMIZER})
     model = GPT(config.model, config.parametrization)
-    ref = reference(width)
+    ref = reference(width, preset=preset)
     ref.load_state_dict(model.state_dict())
     ours = losses(model, build_optimizer(model, model.param_rules, config.optimizer), steps=8)
     theirs = losses(ref, reference_optimizer(ref), steps=8)
