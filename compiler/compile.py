@@ -14,9 +14,11 @@ from compiler.language.compose import compose
 from compiler.language.errors import Problem, SpecError
 from compiler.language.files import LOCAL, Files
 from compiler.language.pydantic_errors import explain
+from compiler.language.removed_keys import unknown_null_keys
 from compiler.language.spec import Spec
 from compiler.language.sweep import Sweep
 from compiler.language.sweep_rules import sweep_problems
+from compiler.language.written_values import written_value_problems
 from compiler.planning.plan import Plan, build_plan, planned_runs
 from runtime.config.run import RunConfig
 
@@ -41,6 +43,7 @@ def compile_spec(path: str | Path, *, profiles: Sequence[str] = (), sets: Sequen
     problems = [problem for variant in composed.unselected
                 for problem in SpecError(spec_problems(variant.data)).located(variant.source)
                 .problems]
+    problems += unknown_null_keys(composed.document.data, composed.nulls)
     source = composed.document.source
     try:
         spec, plan = check_spec(composed.document.data)
@@ -62,7 +65,7 @@ def check_spec(data: Any) -> tuple[Spec, Plan]:
         problems += explain(error, data, Spec)
         problems += _run_problems(data, problems)
         raise SpecError(problems) from None
-    problems += claim_value_problems(spec.claims)
+    problems += claim_value_problems(spec.claims) + written_value_problems(data, spec)
     try:
         plan = build_plan(spec)
     except SpecError as error:
@@ -78,7 +81,8 @@ def spec_problems(data: Any) -> list[Problem]:
         spec = Spec.model_validate(data)
     except ValidationError as error:
         return [*duplicate_claim_ids(data), *explain(error, data, Spec)]
-    return [*duplicate_claim_ids(data), *claim_value_problems(spec.claims)]
+    return [*duplicate_claim_ids(data), *claim_value_problems(spec.claims),
+            *written_value_problems(data, spec)]
 
 
 def _run_problems(data: Any, found: list[Problem]) -> list[Problem]:

@@ -4,23 +4,32 @@ overrides, merged into the one document that is validated (compiler/language/mer
     fragments (in `extends` order, each with its own fragments first) < the spec itself
         < each profile selected, in the order given < each --set, in the order given
 
-`extends` names one fragment file or a list of them, relative to the file that names it.
+`extends` names one fragment file or a list of them, relative to the file that names it, and
+inside the spec's boundary (its git repository, or its own folder: compiler/language/files.py);
+an absolute path, or one that leads out of the boundary, is an error and is never read.
 `profiles` maps a name to an overlay: any part of a spec, merged over it when selected.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from compiler.language.errors import Problem, SpecError, did_you_mean, show
-from compiler.language.files import LOCAL, Files
-from compiler.language.locations import SourceMap, YamlPath
+from compiler.language.files import LOCAL, Boundary, Files
+from compiler.language.locations import Location, SourceMap, YamlPath
 from compiler.language.merge import merge
 from compiler.language.overrides import apply_sets
 from compiler.language.spec_base import identifier_problem
-from compiler.language.yaml_source import Document, load_yaml, read_yaml, unreadable
+from compiler.language.yaml_source import (
+    Document,
+    load_yaml,
+    not_utf8,
+    read_yaml,
+    unreadable,
+)
 
 EXTENDS, PROFILES = "extends", "profiles"
 
@@ -31,13 +40,18 @@ class Composed:
     profiles: tuple[str, ...]           # every profile the spec declares
     # The spec with each profile that was not selected, so its mistakes are found too.
     unselected: tuple[Document, ...]
+    # Every key given the value null (which removes it) in the spec, its fragments and the
+    # profiles selected, where the key was written: merging leaves no trace of them, yet an
+    # unknown one is still a mistake (compiler/language/removed_keys.py).
+    nulls: tuple[tuple[YamlPath, Location], ...] = ()
 
 
 def compose(path: str, files: Files = LOCAL, profiles: Sequence[str] = (),
             sets: Sequence[str] = ()) -> Composed:
     """Read and compose a spec; raises SpecError with every problem found, each located."""
     problems: list[Problem] = []
-    document = _with_fragments(read_yaml(path, files), path, files, (os.path.normpath(path),),
+    reading = _Reading(files, files.boundary(path))
+    document = _with_fragments(read_yaml(path, files), path, reading, (os.path.normpath(path),),
                                problems)
     declared = _declared_profiles(document, problems)
     problems += [_unknown_profile(name, declared, document)
@@ -47,6 +61,7 @@ def compose(path: str, files: Files = LOCAL, profiles: Sequence[str] = (),
     for name in profiles:
         if name in declared:
             chosen = merge(chosen, declared[name])
+            reading.nulls.extend(_nulls(declared[name].data, (), declared[name].source))
     try:
         chosen = apply_sets(chosen, sets)
     except SpecError as error:
@@ -55,29 +70,72 @@ def compose(path: str, files: Files = LOCAL, profiles: Sequence[str] = (),
         raise SpecError(problems)
     unselected = tuple(merge(document, overlay) for name, overlay in declared.items()
                        if name not in profiles)
-    return Composed(chosen, tuple(declared), unselected)
+    return Composed(chosen, tuple(declared), unselected, tuple(reading.nulls))
 
 
-def _with_fragments(document: Document, path: str, files: Files, chain: tuple[str, ...],
+@dataclass(frozen=True)
+class _Reading:
+    """Where fragments are read from, the folder they must be in, and the null keys found in
+    what was read."""
+
+    files: Files
+    boundary: Boundary
+    nulls: list[tuple[YamlPath, Location]] = field(default_factory=list)
+
+
+def _with_fragments(document: Document, path: str, reading: _Reading, chain: tuple[str, ...],
                     problems: list[Problem]) -> Document:
     """`document` (read from `path`) over the fragments it extends, composed the same way."""
     if document.data is None:
         document = Document({}, document.source)
     if not isinstance(document.data, Mapping):
         return document   # validation says what a spec must be
+    files = reading.files
+    reading.nulls.extend(_nulls({k: v for k, v in document.data.items()
+                                 if k not in (EXTENDS, PROFILES)}, (), document.source))
     root = document.source.placements[()]
     composed = Document({}, SourceMap({(): root}))
     for where, entry in _extends_entries(document, problems):
         fragment = os.path.normpath(os.path.join(os.path.dirname(path), entry))
+        refused = _refused(entry, fragment, reading)
+        if refused:
+            problems.append(_problem_at(document, where, refused))
+            continue
         if fragment in chain:
             cycle = " -> ".join(files.label(p) for p in (*chain[chain.index(fragment):], fragment))
             problems.append(_problem_at(document, where, f"extends cycle: {cycle}"))
             continue
         loaded = _load_fragment(fragment, files, (document, where), problems)
         if loaded is not None:
-            composed = merge(composed, _with_fragments(loaded, fragment, files,
+            composed = merge(composed, _with_fragments(loaded, fragment, reading,
                                                        (*chain, fragment), problems))
     return merge(composed, _without(document, EXTENDS))
+
+
+def _nulls(data: Any, path: YamlPath,
+           source: SourceMap) -> Iterator[tuple[YamlPath, Location]]:
+    """The keys under `path` in `data` whose value is null, with where each was written."""
+    if not isinstance(data, Mapping):
+        return
+    for key, value in data.items():
+        child = (*path, key)
+        if value is None:
+            where = source.locate(child, at_key=True)
+            if where is not None:
+                yield child, where
+        else:
+            yield from _nulls(value, child, source)
+
+
+def _refused(entry: str, fragment: str, reading: _Reading) -> str | None:
+    """Why the fragment `entry` names (at `fragment`) is not read, or None when it is."""
+    if os.path.isabs(entry):
+        return ("expected a path relative to this file; an absolute path is not read, "
+                f"fragments must be inside {reading.boundary.what}")
+    if not reading.files.inside(fragment, reading.boundary.folder):
+        return (f"leads outside {reading.boundary.what}; fragments are read only from "
+                "inside it")
+    return None
 
 
 def _extends_entries(document: Document, problems: list[Problem]) -> list[tuple[YamlPath, str]]:
@@ -106,7 +164,10 @@ def _load_fragment(path: str, files: Files, named_at: tuple[Document, YamlPath],
     problem of the `extends` entry that names it)."""
     try:
         text = files.read(path)
-    except (OSError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
+        problems.append(not_utf8(error, files.label(path)))
+        return None
+    except OSError as error:
         message = f"cannot read fragment {files.label(path)}: {unreadable(error)}"
         problems.append(_problem_at(*named_at, message))
         return None

@@ -24,6 +24,7 @@ from compiler.language.expressions import parse
 from compiler.language.ranges import Range
 from compiler.language.spec_base import SpecModel
 from compiler.planning.stages import stage_path_problem
+from runtime.config.base import Seed
 
 AXIS_FORMS = "a list of values or a range ({logspace: [lo, hi, n]}, {linspace: [lo, hi, n]} " \
              "or {pow2: [lo, hi]})"
@@ -109,5 +110,5 @@ class Sweep(SpecModel):
     derived: dict[SweptPath, Expression] = Field(default_factory=dict)
     """config path -> arithmetic over other config paths, e.g.
     '3.0e-3 * parametrization.base_width / model.width'"""
-    seeds: list[Annotated[int, Field(ge=0)]] = Field(default_factory=lambda: [0], min_length=1)
+    seeds: list[Seed] = Field(default_factory=lambda: [0], min_length=1)
     """every run once per seed"""

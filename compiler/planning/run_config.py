@@ -12,6 +12,8 @@ from pydantic.fields import FieldInfo
 from compiler.language.errors import Problem, SpecError, show
 from compiler.language.locations import YamlPath
 from compiler.language.pydantic_errors import explain
+from compiler.language.written_values import written_value_problems
+from runtime.config.base import length_in_steps
 from runtime.config.run import RunConfig
 
 
@@ -51,6 +53,9 @@ def resolve_config(data: Mapping[str, Any]) -> tuple[RunConfig, str]:
         config = RunConfig.model_validate(data)
     except ValidationError as error:
         raise SpecError(explain(error, data, RunConfig)) from None
+    problems = [*written_value_problems(data, config), *_warmup_problems(config)]
+    if problems:
+        raise SpecError(problems)
     try:
         return config, config.run_id()
     except ValueError:
@@ -59,6 +64,19 @@ def resolve_config(data: Mapping[str, Any]) -> tuple[RunConfig, str]:
         infinite = list(_non_finite(config.model_dump(mode="json"), ()))
         raise SpecError(Problem(path, f"expected a finite number, found {show(value)}")
                         for path, value in infinite) from None
+
+
+def _warmup_problems(config: RunConfig) -> list[Problem]:
+    """A schedule's warmup must fit in its run (the runtime would fail at the first step)."""
+    warmup = getattr(config.schedule, "warmup", None)
+    if warmup is None:
+        return []
+    steps = config.budget.steps
+    warmup_steps = length_in_steps(warmup, steps, config.data.batch_size * config.model.seq_len)
+    if warmup_steps <= steps:
+        return []
+    return [Problem(("schedule", "warmup"), f"a warmup of {warmup_steps:,} steps is longer "
+                                            f"than the run's {steps:,} steps (budget.steps)")]
 
 
 def _non_finite(data: Any, path: YamlPath) -> Iterator[tuple[YamlPath, float]]:

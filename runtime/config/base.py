@@ -66,6 +66,10 @@ def _inner_exclusions(value: Any) -> dict[str | int, Any]:
 
 
 PositiveInt = Annotated[int, Field(gt=0)]
+# A run's seed: it seeds torch's generators (64-bit) and NumPy's legacy one (32-bit), so it
+# must fit the smaller.
+MAX_SEED = 2**32 - 1
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 # A length given either as a whole number of steps (int >= 0) or as a fraction of the
 # run's total steps (float in [0, 1]); YAML `100` is steps, `0.05` is a fraction.
 StepsOrFraction = Annotated[int, Field(ge=0)] | Annotated[float, Field(ge=0.0, le=1.0)]

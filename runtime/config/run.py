@@ -22,12 +22,13 @@ import hashlib
 import json
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from runtime.config.base import (
     Identity,
     Length,
     PositiveInt,
+    Seed,
     StepsOrFraction,
     Strict,
     Tokens,
@@ -77,10 +78,19 @@ class RunConfig(Strict):
     """when the run counts as diverged and stops"""
     start: StartConfig | None = None
     """start from another run's checkpoint instead of a fresh init (set by stages)"""
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Seed = 0
     """seeds the init and the data draws (set by `sweep.seeds` in a spec)"""
     execution: Annotated[ExecutionConfig, Identity.NEVER] = ExecutionConfig()
     """how to execute the run (checkpoints, torch.compile): not part of its identity"""
+
+    @field_validator("budget")
+    @classmethod
+    def _steps_from_tokens(cls, budget: BudgetConfig, info: ValidationInfo) -> BudgetConfig:
+        # The sections before `budget` are validated by now; a budget in tokens becomes
+        # steps of this run's batch (a failed section was reported already).
+        model, data = info.data.get("model"), info.data.get("data")
+        return budget if model is None or data is None else budget.in_steps(model,
+                                                                            data.batch_size)
 
     @model_validator(mode="after")
     def _data_fits_run(self) -> RunConfig:

@@ -123,7 +123,8 @@ def test_unreadable_files_are_errors(tmp_path):
         read_yaml(missing)
     assert str(caught.value) == f"cannot read {missing}: No such file or directory"
     binary = tmp_path / "binary.yaml"
-    binary.write_bytes(b"name: \xff\n")
+    binary.write_bytes(b"name: demo\npaper:\n  title: caf\xe9\n")
     with pytest.raises(SpecError) as caught:
         read_yaml(binary)
-    assert str(caught.value) == f"cannot read {binary}: not UTF-8 text"
+    assert str(caught.value) == (f"{binary}:3:13: not UTF-8 text: byte 0xe9 at offset 30 "
+                                 "(line 3) is not part of a UTF-8 character")
