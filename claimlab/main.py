@@ -11,6 +11,7 @@
     claimlab coord-check SPEC [--run ID]          activation size against width, per role
     claimlab plan SPEC [--diff REV]               show runs, status and cost, or a plan diff
     claimlab validate [SPEC ...]                  check specs and their profiles
+    claimlab verify [RESULTS] [--repair]          check a results folder, set aside what is broken
     claimlab schema [-o FILE]                     write the JSON Schema of specs
 """
 
@@ -34,6 +35,7 @@ from claimlab.commands import (
     schema,
     status,
     validate,
+    verify,
 )
 from claimlab.commands import compile as compile_command
 from claimlab.problems import UserError
@@ -62,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     coord_check.add_parser(sub)
     plan.add_parser(sub, DEFAULT_RESULTS)
     validate.add_parser(sub)
+    verify.add_parser(sub, DEFAULT_RESULTS)
     schema.add_parser(sub)
     return parser
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -12,9 +13,10 @@ from pathlib import Path
 from claimlab.tables import hours, markdown_table, si, text_table, value_text
 from compiler import Plan, PlannedRun
 from compiler.planning.estimate import Cost, gpu_hours, run_cost
-from runtime.results import FINISHED, run_dir, run_status
+from runtime.results import FINISHED, CorruptResult, run_dir, run_status
 
 TO_RUN = "to run"
+CORRUPT = "corrupt"     # a broken result: to run again (the message says what is broken)
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,8 @@ def rows(plan: Plan, results: Path) -> list[Row]:
 
 
 def statuses(results: Path, run_ids: Iterable[str]) -> dict[str, str]:
-    """completed | diverged | failed | to run, for each run id."""
+    """completed | diverged | failed | corrupt | to run, for each run id; a corrupt result
+    is named on stderr, once."""
     try:   # one listing instead of a summary to look for per run: plans have many runs
         started = set(os.listdir(run_dir(results, "")))
     except OSError:
@@ -54,8 +57,18 @@ def statuses(results: Path, run_ids: Iterable[str]) -> dict[str, str]:
 
 
 def _status(results: Path, run_id: str) -> str:
-    found = run_status(results, run_id)
+    try:
+        found = run_status(results, run_id)
+    except CorruptResult as broken:
+        if broken.path not in _named:
+            _named.add(broken.path)
+            print(broken, file=sys.stderr)
+        return CORRUPT
     return found if found in (*FINISHED, "failed") else TO_RUN
+
+
+# The corrupt result files already named, so a command that looks twice names each once.
+_named: set[Path] = set()
 
 
 def render(plan: Plan, results: Path, rate: Rate, fmt: str) -> str:
@@ -80,7 +93,8 @@ def _profiles(plan: Plan) -> str:
 
 def _totals(table: list[Row], rate: Rate) -> str:
     counts = Counter(row.status for row in table)
-    by_status = ", ".join(f"{counts[s]} {s}" for s in ("completed", "diverged", "failed", TO_RUN))
+    shown = ("completed", "diverged", "failed", *([CORRUPT] if counts[CORRUPT] else []), TO_RUN)
+    by_status = ", ".join(f"{counts[s]} {s}" for s in shown)
     flops = sum(row.cost.flops for row in table)
     todo = sum(row.cost.flops for row in table if row.status not in FINISHED)
     tokens = sum(row.cost.tokens for row in table)

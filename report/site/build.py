@@ -49,7 +49,7 @@ from runtime.results import STATUSES
 
 ASSETS = Path(__file__).parent / "assets"
 ASSET_DIR = "assets/claimlab"         # where the report's own assets go in the site
-RUN_STATES = (*STATUSES, "unfinished", "missing")
+RUN_STATES = (*STATUSES, "unfinished", "corrupt", "missing")
 
 Entry = tuple[Spec, Plan, Path]
 
