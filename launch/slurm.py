@@ -7,10 +7,12 @@ from no other run, level k+1 the runs that start from a checkpoint of a level-k 
 has succeeded. A task of a later level trains its run only when the run it starts from has
 completed.
 
-Each task runs `srun torchrun` on its own nodes, with a c10d rendezvous on the task's first
-node under an id unique to the run and attempt. A task that fails is requeued (`--requeue`)
-up to the spec's `resources.retries` times and resumes from the run's checkpoint; a run
-already completed or diverged is skipped, so submitting again resumes the plan.
+Each task runs `srun torchrun` on its own nodes: on one node with torchrun's standalone
+rendezvous, on several with a c10d rendezvous on the task's first node under an id unique to
+the run and attempt. A task that fails is requeued (`--requeue`) up to the spec's
+`resources.retries` times and resumes from the run's checkpoint. A task near its time limit
+is warned (`--signal`), stops its run at a checkpoint and is requeued without counting as a
+failure. A run already completed or diverged is skipped, so submitting again resumes the plan.
 
 Everything the script holds that a user chose (paths, account, partition) is quoted for the
 parser that reads it: `#SBATCH` lines with sbatch's own rules (double quotes, backslash
@@ -19,6 +21,7 @@ escapes), the body with the shell's (backslash escapes). Run ids are hex digits.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +44,8 @@ runs=(
 {stage_tables}
 run=${{runs[$SLURM_ARRAY_TASK_ID]}}
 attempt=${{SLURM_RESTART_COUNT:-0}}
+# This task's failed attempts, one line each, beside its log.
+failures=$plan_dir/logs/${{SLURM_JOB_NAME}}_${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}.failures
 echo "run $run: task $SLURM_ARRAY_TASK_ID of job $SLURM_ARRAY_JOB_ID, attempt $((attempt + 1))"
 
 {finished}
@@ -49,27 +54,55 @@ if finished; then
   exit 0
 fi
 {start_check}
-mapfile -t nodes < <(scontrol show hostnames "$SLURM_JOB_NODELIST")
-head_node=${{nodes[0]}}
-# Runs that share a first node need different ports.
-port=$(({port} + SLURM_ARRAY_TASK_ID % 1000))
-
+# Slurm sends USR1 to this script {stop_before} s before the time limit (--signal), or up to a
+# minute sooner. The run is then asked to stop with a SIGTERM to the job's steps (srun would
+# turn one sent to it into a SIGKILL): it checkpoints after its current step, and the task is
+# requeued to resume it. That is not a failure: each time limit reached adds steps.
+out_of_time=0
+trap 'out_of_time=1; scancel --signal=TERM "$SLURM_JOB_ID" || :' USR1
+{train} &
+training=$!
 status=0
-srun --nodes={nodes} --ntasks-per-node=1 torchrun \\
-  --nnodes={nodes} --nproc_per_node={procs} \\
-  --rdzv_backend=c10d --rdzv_endpoint="$head_node:$port" \\
-  --rdzv_id="$run-$SLURM_ARRAY_JOB_ID-$attempt" \\
-  -m runtime.train "$plan_dir/jobs/$run.json" --results "$results" || status=$?
+# The trap interrupts `wait`: wait on until srun has ended.
+wait "$training" || status=$?
+while kill -0 "$training" 2>/dev/null; do
+  status=0
+  wait "$training" || status=$?
+done
 
 if finished; then
   exit 0
 fi
-if ((attempt < max_retries)); then
-  echo "run $run did not finish (exit $status): requeued, retry $((attempt + 1))" >&2
+if ((out_of_time)); then
+  echo "run $run stopped at its time limit: requeued to resume from its checkpoint"
   scontrol requeue "${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}"
+else
+  echo "exit $status" >>"$failures"
+  failed=$(wc -l <"$failures")
+  if ((failed <= max_retries)); then
+    echo "run $run did not finish (exit $status): requeued, retry $failed of $max_retries" >&2
+    scontrol requeue "${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}"
+  fi
 fi
 exit $((status == 0 ? 1 : status))
 """
+
+# One node: torchrun's own rendezvous on a free local port. Ports chosen per task would
+# collide between arrays, whose task i share an index.
+_TRAIN_ON_ONE_NODE = """\
+srun --nodes=1 --ntasks-per-node=1 torchrun --standalone --nproc_per_node={procs} \\
+  -m runtime.train "$plan_dir/jobs/$run.json" --results "$results\""""
+
+# Several nodes: a c10d rendezvous on the first, at a port from the task's job id, which no
+# other job on the cluster has.
+_TRAIN_ON_NODES = """\
+mapfile -t nodes < <(scontrol show hostnames "$SLURM_JOB_NODELIST")
+port=$(({port} + SLURM_JOB_ID % 1000))
+srun --nodes={nodes} --ntasks-per-node=1 torchrun \\
+  --nnodes={nodes} --nproc_per_node={procs} \\
+  --rdzv_backend=c10d --rdzv_endpoint="${{nodes[0]}}:$port" \\
+  --rdzv_id="$run-$SLURM_JOB_ID-$attempt" \\
+  -m runtime.train "$plan_dir/jobs/$run.json" --results "$results\""""
 
 
 # A plan without stages: a run has finished when its summary says so.
@@ -129,6 +162,7 @@ fi
 """
 
 _SAFE = frozenset("/._-+,:@=%")
+_RUNS = re.compile(r"^runs=\(\n((?:  [0-9a-f]+\n)*)\)$", re.MULTILINE)
 
 SUBMIT_NAME = "submit.sh"
 
@@ -157,6 +191,14 @@ def slurm_files(plan_dir: Path, plan: Plan) -> set[str]:
                     if (plan_dir / name).exists()}
 
 
+def array_runs(script: str) -> list[str]:
+    """The run ids of an array script's tasks, in task order: task i trains run i."""
+    found = _RUNS.search(script)
+    if found is None:
+        raise ValueError("not a claimlab array script: it has no runs=( ... ) table")
+    return found.group(1).split()
+
+
 def sbatch_script(plan: Plan, plan_dir: Path, results: Path, level: Level | None = None) -> str:
     """The array script for `plan`, or for one level of it, written to `plan_dir`
     (absolute), training into `results`."""
@@ -178,11 +220,13 @@ def sbatch_script(plan: Plan, plan_dir: Path, results: Path, level: Level | None
     if level is not None:
         staged = {"stage_tables": _stage_tables(plan, level), "finished": _STAGE_FINISHED,
                   "start_check": _START_CHECK}
+    procs = max(1, resources.gpus_per_node)
+    train = (_TRAIN_ON_ONE_NODE.format(procs=procs) if resources.nodes == 1 else
+             _TRAIN_ON_NODES.format(port=resources.port, nodes=resources.nodes, procs=procs))
     body = _BODY.format(
         plan_dir=shell_word(str(plan_dir)), results=shell_word(str(results)),
         retries=resources.retries, runs="\n".join(f"  {run.id}" for run in runs),
-        port=resources.port, nodes=resources.nodes, procs=max(1, resources.gpus_per_node),
-        **staged)
+        stop_before=resources.stop_before, train=train, **staged)
     return "\n".join(header) + body
 
 
@@ -237,7 +281,7 @@ def _directives(plan: Plan, count: int, logs: str, level: Level | None) -> list[
         options.append(f"--cpus-per-task={r.cpus_per_gpu * max(1, r.gpus_per_node)}")
     if r.memory:
         options.append(f"--mem={r.memory}")
-    options.append(f"--time={r.time}")
+    options += [f"--time={r.time}", f"--signal=B:USR1@{r.stop_before}"]
     for name in ("account", "partition", "qos"):
         value = getattr(r, name)
         if value is not None:

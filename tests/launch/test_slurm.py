@@ -11,7 +11,9 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -59,7 +61,9 @@ resources: {array_limit: 2, retries: 1, account: ACCOUNT}
 # Stand-ins for Slurm and torchrun: each logs how it was called. sbatch logs its arguments
 # apart (by \x1f) and prints job ids 1001, 1002, ... with a cluster name, as --parsable does
 # in a federation, or fails on call number $SBATCH_FAIL_AT. torchrun writes the run's summary
-# and the checkpoints of $CKPT_STEPS the way runtime.train does, or fails when $FAIL is set.
+# and the checkpoints of $CKPT_STEPS the way runtime.train does, or fails when $FAIL is set,
+# or with $STOPPABLE trains until a SIGTERM stops it, as runtime.train stops at a checkpoint;
+# scancel sends it that SIGTERM.
 FAKES = {
     "sbatch": """\
 (IFS=$'\\x1f'; echo "sbatch$IFS$*") >> "$LOG"
@@ -71,6 +75,10 @@ echo "$((1000 + calls));cluster-a"
 echo "scontrol $*" >> "$LOG"
 if [ "$1 $2" = "show hostnames" ]; then printf 'node1\\nnode2\\n'; fi
 """,
+    "scancel": """\
+echo "scancel $*" >> "$LOG"
+kill -TERM "$(cat "$LOG.training")"
+""",
     "srun": """\
 echo "srun $*" >> "$LOG"
 while [[ $1 == --* ]]; do shift; done
@@ -79,6 +87,12 @@ exec "$@"
     "torchrun": """\
 echo "torchrun $*" >> "$LOG"
 [ -z "${FAIL:-}" ] || exit 3
+if [ -n "${STOPPABLE:-}" ]; then
+  trap 'echo "stopped by SIGTERM" >> "$LOG"; exit 143' TERM
+  echo $$ > "$LOG.training"
+  echo "training" >> "$LOG"
+  while :; do sleep 0.05; done
+fi
 while [ $# -gt 0 ]; do
   case "$1" in --results) results=$2; shift ;; *.json) job=$1 ;; esac
   shift
@@ -124,7 +138,8 @@ def test_directives_carry_the_resources_and_survive_any_name(emitted):
     assert options == [
         "--job-name=claimlab-slurm-demo", "--array=0-2%2", "--nodes=2", "--ntasks-per-node=1",
         "--gpus-per-node=4", "--cpus-per-task=32", "--mem=64G", "--time=1-12:00:00",
-        f"--account={NASTY}", "--partition=gpu,gpu-long", "--requeue", "--open-mode=append",
+        "--signal=B:USR1@120", f"--account={NASTY}", "--partition=gpu,gpu-long", "--requeue",
+        "--open-mode=append",
         f"--output={script.parent / 'logs'}".replace("%", "%%") + "/%x_%A_%a.log",
     ]
     assert (script.parent / "logs").is_dir()
@@ -148,9 +163,14 @@ def under_fakes(command: list[str], tmp_path: Path, **env: str) -> tuple[int, li
     return done.returncode, calls, done.stdout + done.stderr
 
 
+def task_env(task: int) -> dict[str, str]:
+    """What Slurm tells task `task` of array job 77, whose own job id is 1234."""
+    return {"SLURM_ARRAY_TASK_ID": str(task), "SLURM_ARRAY_JOB_ID": "77", "SLURM_JOB_ID": "1234",
+            "SLURM_JOB_NAME": "claimlab-test", "SLURM_JOB_NODELIST": "node[1-2]"}
+
+
 def run_task(script: Path, tmp_path: Path, task: int, **env: str) -> tuple[int, list[str], str]:
-    return under_fakes(["bash", str(script)], tmp_path, SLURM_ARRAY_TASK_ID=str(task),
-                       SLURM_ARRAY_JOB_ID="77", SLURM_JOB_NODELIST="node[1-2]", **env)
+    return under_fakes(["bash", str(script)], tmp_path, **task_env(task), **env)
 
 
 def test_each_task_trains_its_run_over_a_c10d_rendezvous(emitted, tmp_path):
@@ -158,14 +178,16 @@ def test_each_task_trains_its_run_over_a_c10d_rendezvous(emitted, tmp_path):
     run = plan.runs[1]
     code, calls, _ = run_task(script, tmp_path, 1)
     assert code == 0
+    # The port comes from the task's own job id (1234), which no other task on the cluster
+    # has: the array index repeats across arrays sharing a node.
     assert calls == [
         "scontrol show hostnames node[1-2]",
         "srun --nodes=2 --ntasks-per-node=1 torchrun --nnodes=2 --nproc_per_node=4 "
-        "--rdzv_backend=c10d --rdzv_endpoint=node1:29501 "
-        f"--rdzv_id={run.id}-77-0 -m runtime.train "
+        "--rdzv_backend=c10d --rdzv_endpoint=node1:29734 "
+        f"--rdzv_id={run.id}-1234-0 -m runtime.train "
         f"{script.parent / 'jobs' / run.id}.json --results {results}",
         "torchrun --nnodes=2 --nproc_per_node=4 --rdzv_backend=c10d "
-        f"--rdzv_endpoint=node1:29501 --rdzv_id={run.id}-77-0 -m runtime.train "
+        f"--rdzv_endpoint=node1:29734 --rdzv_id={run.id}-1234-0 -m runtime.train "
         f"{script.parent / 'jobs' / run.id}.json --results {results}",
     ]
     assert json.loads((results / "runs" / run.id / "summary.json").read_text()) == \
@@ -177,13 +199,41 @@ def test_each_task_trains_its_run_over_a_c10d_rendezvous(emitted, tmp_path):
 
 def test_a_failed_task_is_requeued_until_its_retries_are_spent(emitted, tmp_path):
     script, _, plan = emitted
-    code, calls, _ = run_task(script, tmp_path, 0, FAIL="1")
+    code, calls, printed = run_task(script, tmp_path, 0, FAIL="1")
     assert code == 3
     assert calls[-1] == "scontrol requeue 77_0"
+    assert "did not finish (exit 3): requeued, retry 1 of 1" in printed
     code, calls, _ = run_task(script, tmp_path, 0, FAIL="1", SLURM_RESTART_COUNT="1")
     assert code == 3
-    assert f"--rdzv_id={plan.runs[0].id}-77-1" in calls[1]
+    assert f"--rdzv_id={plan.runs[0].id}-1234-1" in calls[1]
     assert not any(call.startswith("scontrol requeue") for call in calls)
+    failures = script.parent / "logs" / "claimlab-test_77_0.failures"
+    assert failures.read_text() == "exit 3\nexit 3\n"
+
+
+def test_a_task_warned_of_its_time_limit_stops_its_run_and_is_requeued(emitted, tmp_path):
+    """Slurm's warning (USR1 to the script) stops the run, which checkpoints and exits; the
+    task is requeued whatever its failures, as the run made progress."""
+    script, _, _ = emitted
+    failures = script.parent / "logs" / "claimlab-test_77_0.failures"
+    failures.write_text("exit 3\n")  # the one retry the spec allows is spent
+    log = tmp_path / "slurm.log"
+    under_fakes(["true"], tmp_path)  # writes the stand-ins
+    task = subprocess.Popen(
+        ["bash", str(script)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, env={**os.environ, **task_env(0), "LOG": str(log), "STOPPABLE": "1",
+                        "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}"})
+    deadline = time.monotonic() + 30
+    while "training" not in (log.read_text() if log.exists() else ""):
+        assert time.monotonic() < deadline and task.poll() is None
+        time.sleep(0.05)
+    task.send_signal(signal.SIGUSR1)
+    printed, _ = task.communicate(timeout=30)
+    assert task.returncode == 143
+    assert log.read_text().splitlines()[-3:] == [
+        "scancel --signal=TERM 1234", "stopped by SIGTERM", "scontrol requeue 77_0"]
+    assert "stopped at its time limit: requeued to resume from its checkpoint" in printed
+    assert failures.read_text() == "exit 3\n"
 
 
 def test_the_script_refuses_to_run_outside_slurm(emitted, tmp_path):
