@@ -7,18 +7,23 @@ arguments, the table and the curves alone.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from compiler.language.run_quantities import DERIVED, SUMMARY_FIELDS, SUMMARY_PREFIX
 from compiler.planning.plan import Plan
-from runtime.results import iter_metrics, read_summary, run_status
+from report.quantities import derived
+from runtime.config.run import RunConfig
+from runtime.results import CorruptResult, iter_metrics, read_summary, run_status
 
-# Summary fields copied next to the final metrics: the facts a reader wants about a run
-# that did not complete (when it diverged, what failed) and what it cost.
-SUMMARY_COLUMNS = ("steps", "tokens", "wall_time_s", "diverged_at", "error")
+# The summary's numbers (an axis a check can name) and why a run failed, as
+# `summary.<field>` columns next to the final metrics.
+SUMMARY_COLUMNS = tuple(SUMMARY_PREFIX + name for name in (*SUMMARY_FIELDS, "error"))
+QUANTITY_COLUMNS = (*SUMMARY_COLUMNS, *DERIVED)
 
 
 def runs_table(plan: Plan, results_dir: str | os.PathLike) -> pd.DataFrame:
@@ -26,23 +31,32 @@ def runs_table(plan: Plan, results_dir: str | os.PathLike) -> pd.DataFrame:
 
     Columns: `id`, `status` (completed | diverged | failed | unfinished | missing), every
     config leaf as a dotted column (`model.width`, `optimizer.lr`, `seed`, ...), then
-    `final.<metric>` for each final metric any run reports, then SUMMARY_COLUMNS. Values a
-    run does not have (a missing run's metrics) are NaN.
+    `final.<metric>` for each final metric any run reports, then SUMMARY_COLUMNS
+    (`summary.n_params`, `summary.diverged_at`, `summary.error`, ...) and the derived
+    quantities (N, D, C, tokens_per_param). Values a run does not have (a missing run's
+    metrics) are NaN.
     """
-    rows = [_run_row(run.id, run.config.model_dump(mode="json"), results_dir)
-            for run in plan.runs]
+    rows = [_run_row(run.id, run.config, results_dir) for run in plan.runs]
     return pd.DataFrame(rows, columns=_columns(rows))
 
 
-def _run_row(run_id: str, config: dict[str, Any],
+def _run_row(run_id: str, config: RunConfig,
              results_dir: str | os.PathLike) -> dict[str, Any]:
-    summary = read_summary(results_dir, run_id) or {}
+    try:
+        summary = read_summary(results_dir, run_id) or {}
+    except CorruptResult as broken:
+        # Named once, here; the run counts as not trained and its row says why.
+        print(broken, file=sys.stderr)
+        summary = {"status": "corrupt", "error": str(broken)}
     # A finished run's status is in its summary; run_status() would read the file again.
     status = summary["status"] if summary else run_status(results_dir, run_id)
     row: dict[str, Any] = {"id": run_id, "status": status}
-    row.update(flatten(config))
+    row.update(flatten(config.model_dump(mode="json")))
     row.update({f"final.{name}": value for name, value in summary.get("final", {}).items()})
-    row.update({name: summary[name] for name in SUMMARY_COLUMNS if name in summary})
+    row.update({column: summary[column.removeprefix(SUMMARY_PREFIX)]
+                for column in SUMMARY_COLUMNS
+                if column.removeprefix(SUMMARY_PREFIX) in summary})
+    row.update(derived(config))
     return row
 
 
@@ -50,9 +64,10 @@ def _columns(rows: list[dict[str, Any]]) -> list[str]:
     # Config columns keep the config's own order (model, parametrization, ...); runs can
     # differ in their keys (data sources, final metrics), so columns come from every row.
     seen = dict.fromkeys(["id", "status", *(c for row in rows for c in row)])
-    config_columns = [c for c in seen if not c.startswith("final.") and c not in SUMMARY_COLUMNS]
+    config_columns = [c for c in seen
+                      if not c.startswith("final.") and c not in QUANTITY_COLUMNS]
     finals = sorted(c for c in seen if c.startswith("final."))
-    return config_columns + finals + list(SUMMARY_COLUMNS)
+    return config_columns + finals + list(QUANTITY_COLUMNS)
 
 
 def named_by(metric: str, name: str) -> bool:
@@ -84,7 +99,7 @@ def with_last_logged(table: pd.DataFrame, curves: Curves, metric: str) -> pd.Dat
 def config_columns(table: pd.DataFrame) -> list[str]:
     """The dotted config columns of a runs table, in table order."""
     return [c for c in table.columns if c not in ("id", "status")
-            and not c.startswith("final.") and c not in SUMMARY_COLUMNS]
+            and not c.startswith("final.") and c not in QUANTITY_COLUMNS]
 
 
 def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -113,8 +128,12 @@ class Curves:
 
     def __getitem__(self, run_id: str) -> pd.DataFrame:
         if run_id not in self._loaded:
-            self._loaded[run_id] = pd.DataFrame.from_records(
-                iter_metrics(self._results_dir, run_id))
+            try:
+                records = list(iter_metrics(self._results_dir, run_id))
+            except CorruptResult as broken:
+                print(broken, file=sys.stderr)
+                records = []
+            self._loaded[run_id] = pd.DataFrame.from_records(records)
         return self._loaded[run_id]
 
     def over_seeds(self, runs: Iterable[str], column: str) -> pd.DataFrame:

@@ -50,6 +50,12 @@ class _TwoArms(CheckArgs):
         return self
 
 
+TUNED_DESCRIPTION = (
+    "axes each arm is tuned over: at each of its points, the setting with the lowest mean "
+    "metric (a final metric; a curve's final value) stands for the arm, e.g. "
+    "[optimizer.lr] for each optimizer at its own best learning rate")
+
+
 class ArgminStable(CheckArgs):
     """For each value of `across`, the optimum of `over`: the value that minimises `metric`
     (mean over seeds), estimated between grid points as the vertex of a parabola in log10 of
@@ -110,7 +116,9 @@ class Ordering(_TwoArms):
     standard errors of the seed-to-seed noise from zero. Supported when every pair is below
     by the margin; not supported when any pair clearly is not; inconclusive while runs are
     missing, unfinished, failed or diverged, when no pair has both sides, or when a gap is
-    within the noise."""
+    within the noise.[ Each arm is first tuned: at each of its points it stands for its
+    setting of `tuned` with the lowest mean over seeds; a diverged setting is never the
+    best, and a best at the lowest or highest value swept leaves the claim inconclusive.]"""
 
     ARMS = ("lower", "higher")
     EXAMPLE: ClassVar[dict[str, Any]] = {
@@ -122,6 +130,7 @@ class Ordering(_TwoArms):
     higher: Arm = Field(description="config path -> value: the runs they are compared with")
     margin: Annotated[float, Field(ge=0)] = Field(
         0.0, description="how far below, in the metric's units")
+    tuned: tuple[Axis, ...] = Field((), description=TUNED_DESCRIPTION)
     where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
     sigmas: Sigmas = 2.0
 
@@ -134,7 +143,10 @@ class Matches(_TwoArms):
     is within the tolerance, and clearly differs only when the gap minus them is beyond it.
     Supported when every pair matches; not supported when any pair clearly differs;
     inconclusive while runs are missing, unfinished, failed or diverged, when no pair has
-    both sides, or when the noise leaves a pair undecided."""
+    both sides, or when the noise leaves a pair undecided.[ Each arm is first tuned: at
+    each of its points it stands for its setting of `tuned` with the lowest mean over seeds;
+    a diverged setting is never the best, and a best at the lowest or highest value swept
+    leaves the claim inconclusive.]"""
 
     ARMS = ("a", "b")
     EXAMPLE: ClassVar[dict[str, Any]] = {
@@ -149,6 +161,7 @@ class Matches(_TwoArms):
         description="the largest gap that still matches, in the metric's units (or as a "
                     "fraction of `b` when `relative`)")
     relative: bool = Field(False, description="measure the tolerance as a fraction of `b`")
+    tuned: tuple[Axis, ...] = Field((), description=TUNED_DESCRIPTION)
     where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
     sigmas: Sigmas = 2.0
 
@@ -157,10 +170,13 @@ class Slope(CheckArgs):
     """The slope of log10 `metric` against log10 `against`, fitted by least squares to the
     means over seeds, lies within `within`. When `metric` ends in `*` every final metric
     with that prefix is fitted (a coord check: one slope per parameter role), and all must
-    lie within.[ With `over`, the fitted value is instead the value of `over` that minimises
-    `metric` at each value of `against` (the best learning rate against batch size, say).]
-    With two or more seeds, a slope decides only when it is more than `sigmas` standard
-    errors of its seed-to-seed spread from the interval's edges. Inconclusive while runs are
+    lie within.[ With `over`, the fitted value is instead the optimum of `over` at each value
+    of `against` (the best learning rate against batch size, say), estimated between grid
+    points with an uncertainty as in `argmin_stable`.] A slope decides only when it is more
+    than `sigmas` standard errors from the interval's edges: errors from its seed-to-seed
+    spread (none with one seed)[, or with `over` from the optima's uncertainties]; when
+    that leaves it undecided, the summary says how many seeds or how fine a grid would
+    decide. Inconclusive while runs are
     missing, unfinished, failed or diverged[ (a diverged run only bounds the best `over`)],
     with fewer than two values of `against`, or when the noise straddles an edge."""
 
@@ -251,7 +267,10 @@ class Crossing(_TwoArms):
     seeds; with two or more seeds, a gap counts only when it is more than `sigmas` standard
     errors of the seed-to-seed noise at that step. Supported when every pair crosses;
     not supported when any pair's curves stay clearly on one side; inconclusive while runs
-    are missing, unfinished, failed or diverged, or when the curves never clearly part."""
+    are missing, unfinished, failed or diverged, or when the curves never clearly part.[
+    Each arm is first tuned: at each of its points it stands for its setting of `tuned` with
+    the lowest final value of `metric` (mean over seeds); a diverged setting is never the
+    best, and a best at the lowest or highest value swept leaves the claim inconclusive.]"""
 
     ARMS = ("a", "b")
     EXAMPLE: ClassVar[dict[str, Any]] = {
@@ -263,6 +282,7 @@ class Crossing(_TwoArms):
     b: Arm = Field(description="config path -> value: the other side")
     before: Annotated[int, Field(gt=0)] | None = Field(
         None, description="the step the curves must have crossed by")
+    tuned: tuple[Axis, ...] = Field((), description=TUNED_DESCRIPTION)
     where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
     sigmas: Sigmas = 2.0
 

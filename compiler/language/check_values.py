@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 
-from compiler.language.config_paths import ConfigPath
+from compiler.language.run_quantities import Axis
 
 _METRIC_NAME = r"[A-Za-z_][A-Za-z0-9_./-]*"
 _FINAL_METRIC = re.compile(rf"final\.{_METRIC_NAME}")
@@ -48,13 +48,13 @@ FinalMetric = Annotated[str, AfterValidator(_final_metric)]
 FinalMetricPattern = Annotated[str, AfterValidator(_final_metric_pattern)]
 # A metric the runtime logs per step (metrics.jsonl), e.g. val_loss or val_loss/code.
 CurveMetric = Annotated[str, AfterValidator(_curve_metric)]
-# Config path -> value: the runs whose config has every one of these values.
-Where = dict[ConfigPath, Any]
+# Axis -> value: the runs that have every one of these values (an axis is a config path, a
+# summary field or a derived quantity: compiler/language/run_quantities.py).
+Where = dict[Axis, Any]
 # The runs of one side of a comparison, by the config values that set it apart.
 Arm = Annotated[Where, Field(min_length=1)]
 Interval = Annotated[tuple[float, float], AfterValidator(_low_to_high)]
 
-# How many standard errors of the seed-to-seed noise a difference must clear to count.
 Sigmas = Annotated[float, Field(gt=0, description="how many standard errors of the "
                                 "seed-to-seed noise a difference must clear to count")]
 WHERE_DESCRIPTION = "config path -> value: only runs with these values are checked"

@@ -12,6 +12,7 @@ from compiler.language.config_paths import field_type, split, value_adapter
 from compiler.language.errors import Problem
 from compiler.language.model_paths import alternatives, keys_are_paths
 from compiler.language.pydantic_errors import explain
+from compiler.language.run_quantities import is_config_path
 
 
 def duplicate_claim_ids(data: Any) -> list[Problem]:
@@ -40,18 +41,23 @@ def duplicate_claim_ids(data: Any) -> list[Problem]:
 def claim_value_problems(claims: Sequence[BaseModel]) -> list[Problem]:
     """A problem at each value a check compares config values with (its `where`, a side of
     a comparison) that the config field can never have: `{parametrization.kind: muP}`
-    would select no run, so it is a mistake, said here rather than as an empty report."""
+    would select no run, so it is a mistake, said here rather than as an empty report. A run
+    quantity (`summary.n_params`, `N`) is compared with a number."""
     problems = []
     for index, claim in enumerate(claims):
         check = claim.check
         for name, field in type(check).model_fields.items():
             if not any(keys_are_paths(alt) for alt in alternatives(field.annotation)):
                 continue
-            for path, value in getattr(check, name).items():
+            for path, value in (getattr(check, name) or {}).items():
+                where = ("claims", index, "check", name, path)
+                if not is_config_path(path):
+                    if isinstance(value, bool) or not isinstance(value, int | float):
+                        problems.append(Problem(where, f"{path} is a number, found {value!r}"))
+                    continue
                 try:
                     value_adapter(split(path)).validate_python(value)
                 except ValidationError as error:
-                    where = ("claims", index, "check", name, path)
                     problems += [Problem((*where, *p.path), p.message, p.at_key)
                                  for p in explain(error, value, field_type(split(path)))]
     return problems

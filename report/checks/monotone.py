@@ -18,13 +18,13 @@ from report.checks.rule import rule
 from report.checks.selection import (
     Counts,
     conditions,
+    line_keys,
     naming,
     require_columns,
     require_metric,
     select,
     sentence,
     short,
-    varying,
 )
 from report.checks.verdict import CheckResult
 from report.figures.curves import CurveGroup, curves_figure, sources_figure
@@ -40,9 +40,9 @@ def monotone(args: Monotone, table: pd.DataFrame, curves: Curves) -> CheckResult
     require_columns(KIND, table, {"along": [args.along]})
     checked = select(KIND, table, args.where)
     require_metric(KIND, table, args.metric)
-    line_keys = varying(checked, besides=(args.along,))
-    sweep = points(checked, [*line_keys, args.along], args.metric)
-    names = naming(checked, line_keys)
+    keys = line_keys(checked, (args.along,))
+    sweep = points(checked, [*keys, args.along], args.metric)
+    names = naming(checked, keys)
     sweep["group"] = [conditions({k: row[k] for k in names}) or args.metric
                       for row in sweep.to_dict("records")]
     sweep["x"] = sweep[args.along]

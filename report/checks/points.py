@@ -70,11 +70,13 @@ def difference_error(noise: float | None, n_first: int, n_second: int) -> float:
 
 def _note(runs: pd.DataFrame) -> str:
     notes = []
-    for run in runs[runs.status != "completed"].itertuples():
-        if run.status == "diverged" and pd.notna(run.diverged_at):
-            notes.append(f"seed {run.seed}: diverged at step {int(run.diverged_at)}")
-        elif run.status == "failed" and isinstance(run.error, str):
-            notes.append(f"seed {run.seed}: failed ({html.escape(run.error[:80])})")
+    for run in runs[runs.status != "completed"].to_dict("records"):
+        seed, status = run["seed"], run["status"]
+        diverged_at, error = run.get("summary.diverged_at"), run.get("summary.error")
+        if status == "diverged" and pd.notna(diverged_at):
+            notes.append(f"seed {seed}: diverged at step {int(diverged_at)}")
+        elif status == "failed" and isinstance(error, str):
+            notes.append(f"seed {seed}: failed ({html.escape(error[:80])})")
         else:
-            notes.append(f"seed {run.seed}: {run.status}")
+            notes.append(f"seed {seed}: {status}")
     return "<br>".join(notes)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from compiler.language.run_quantities import is_config_path
 from report.errors import ReportError
 from report.table import config_columns
 
@@ -104,6 +105,22 @@ def varying(runs: pd.DataFrame, *, besides: tuple[str, ...] = ()) -> list[str]:
     """The config columns (other than the seed and `besides`) that differ among `runs`."""
     return [column for column in config_columns(runs)
             if column not in ("seed", *besides) and runs[column].nunique(dropna=False) > 1]
+
+
+def line_keys(runs: pd.DataFrame, axes: tuple[str, ...]) -> list[str]:
+    """The config values that tell apart the lines of a plot over `axes`: those that vary,
+    other than the axes themselves and what a run-quantity axis already says. Against N, the
+    widths that set N are points along the line, not lines of their own."""
+    quantities = [axis for axis in axes if not is_config_path(axis)]
+    return [column for column in varying(runs, besides=axes)
+            if not any(_determines(runs, axis, column) for axis in quantities)]
+
+
+def _determines(runs: pd.DataFrame, axis: str, column: str) -> bool:
+    """Whether each value of `axis` among `runs` goes with one value of `column`."""
+    known = runs[runs[axis].notna()]
+    return not known.empty and bool(
+        (known.groupby(axis)[column].nunique(dropna=False) <= 1).all())
 
 
 def naming(runs: pd.DataFrame, keys: list[str]) -> list[str]:

@@ -12,8 +12,16 @@ import plotly.graph_objects as go
 
 from compiler.language.check_args import Slope
 from report.checks.optima import sweep_points
+from report.checks.optima_figures import optima_points
 from report.checks.points import points
-from report.checks.selection import conditions, matching, naming, other_slices, short, varying
+from report.checks.selection import (
+    conditions,
+    line_keys,
+    matching,
+    naming,
+    other_slices,
+    short,
+)
 from report.figures.coord import coord_figure
 from report.figures.curves import CurveGroup, curves_figure, sources_figure
 from report.figures.style import colors, compact, label
@@ -56,11 +64,11 @@ def _value_figures(args: Slope, table: pd.DataFrame, checked: pd.DataFrame,
 
 def _metric_points(runs: pd.DataFrame, metrics: list[str], against: str) -> pd.DataFrame:
     """Every metric's points along `against`, one line per metric and per other config."""
-    line_keys = varying(runs, besides=(against,))
-    names = naming(runs, line_keys)
+    keys = line_keys(runs, (against,))
+    names = naming(runs, keys)
     frames = []
     for metric in metrics:
-        frame = points(runs, [*line_keys, against], metric)
+        frame = points(runs, [*keys, against], metric)
         frame["group"] = [", ".join(part for part in (metric.removeprefix("final."),
                                                       conditions({k: row[k] for k in names}))
                                     if part)
@@ -78,8 +86,8 @@ def _optimum_figures(args: Slope, over: str, checked: pd.DataFrame, fits: list[F
         sweep_figure([Panel(title=conditions(args.where) or "all runs", points=sweep)],
                      x_title=over, y_title=args.metric, group_name=group_name)]
     if fits:
-        best = pd.concat([pd.DataFrame({"group": f.name, "x": f.x, "y": f.y, "y_std": 0.0,
-                                        "state": "completed", "note": ""}) for f in fits])
+        best = pd.concat([optima_points(f.name, dict(zip(f.x, f.optima.values(), strict=True)))
+                          for f in fits])
         fig = sweep_figure([Panel(title=f"best {over}", points=best)],
                            x_title=args.against, y_title=f"best {over}", y_log=True)
         _add_fitted_lines(fig, fits, colors(best.group))

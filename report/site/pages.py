@@ -131,10 +131,11 @@ def render_spec(spec: Spec, source: str, source_name: str, claims: list[ClaimPag
 
 def _note(run: dict[str, Any]) -> str:
     """What became of a run that did not complete."""
-    if run["status"] == "diverged" and pd.notna(run.get("diverged_at")):
-        return f"diverged at step {int(run['diverged_at'])}"
-    if run["status"] == "failed" and isinstance(run.get("error"), str):
-        return run["error"][:120]
+    diverged_at, error = run.get("summary.diverged_at"), run.get("summary.error")
+    if run["status"] == "diverged" and pd.notna(diverged_at):
+        return f"diverged at step {int(diverged_at)}"
+    if run["status"] == "failed" and isinstance(error, str):
+        return error[:120]
     return ""
 
 

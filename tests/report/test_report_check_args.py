@@ -53,6 +53,18 @@ CASES = {
         "over: optimizer.lr}",
         "FILE:7:12: claims[0].check: with `over`, metric must name one final metric, not a "
         "prefix"),
+    "a misspelt summary field": (
+        "check: {kind: slope, metric: final.val_loss, against: summary.n_param, within: [0, 1]}",
+        "FILE:7:59: claims[0].check.against: unknown summary field 'summary.n_param' (did you "
+        "mean 'summary.n_params'?)"),
+    "a run quantity in the wrong case": (
+        "check: {kind: slope, metric: final.val_loss, against: n, within: [0, 1]}",
+        "FILE:7:59: claims[0].check.against: unknown config path 'n' (did you mean the run "
+        "quantity 'N'?)"),
+    "a run quantity compared with a word": (
+        "check: {kind: monotone, metric: final.val_loss, along: model.width, "
+        "direction: increasing, where: {N: big}}",
+        "FILE:7:107: claims[0].check.where.N: N is a number, found 'big'"),
     "a negative tolerance": (
         "check: {kind: matches, metric: final.val_loss, a: {seed: 0}, b: {seed: 1}, "
         "tolerance: -1}",
@@ -121,3 +133,14 @@ def test_every_checks_rule_reads_with_its_example_arguments():
             value = getattr(args, name)
             if isinstance(value, str):
                 assert value in text, (model.__name__, name)
+
+
+def test_summary_fields_and_derived_quantities_are_axes(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(HEAD + "    check: {kind: slope, metric: final.val_loss, "
+                    "against: summary.n_params, within: [0, 1], where: {C: 1.0e+12}}\n"
+                    "  - id: b\n    statement: s\n    check: {kind: power_law_fit, "
+                    "metric: final.val_loss, against: tokens_per_param, exponent: [-1, 0]}\n")
+    checks = [claim.check for claim in compile_spec(spec).spec.claims]
+    assert (checks[0].against, checks[0].where, checks[1].against) == \
+        ("summary.n_params", {"C": 1e12}, "tokens_per_param")

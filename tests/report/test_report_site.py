@@ -111,7 +111,7 @@ def test_claim_page_links_its_paper_its_check_and_its_spec_file(built):
 def test_claim_page_embeds_its_figures_as_json(built):
     page = claim_page(built, "lr-moves-under-sp")
     figures = [json.loads(payload) for payload in FIGURE_JSON.findall(page)]
-    assert len(figures) == 2
+    assert len(figures) == 3        # the sweep, the optima against width, the curves
     sweep = figures[0]
     assert [a["text"] for a in sweep["layout"]["annotations"]] == [
         "parametrization.kind=sp", "parametrization.kind=mup"]

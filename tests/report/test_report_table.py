@@ -1,8 +1,13 @@
 import math
 
+import pytest
 from report_synthetic import make_experiment, transfer_loss, write_run
 
+from compiler.language.run_quantities import DERIVED
+from report.quantities import derived
 from report.table import Curves, runs_table
+from runtime.config.run import RunConfig
+from runtime.model.gpt import GPT
 
 
 def ending(config):
@@ -20,7 +25,8 @@ def test_one_row_per_planned_run_with_its_status_config_and_final_metrics(tmp_pa
     assert list(table.id) == [run.id for run in experiment.plan.runs]
     assert list(table.columns[:2]) == ["id", "status"]
     assert {"model.width", "optimizer.lr", "parametrization.kind", "seed", "data.mix.code",
-            "final.val_loss", "final.train_loss", "diverged_at", "error"} <= set(table.columns)
+            "final.val_loss", "final.train_loss", "summary.diverged_at", "summary.error",
+            "summary.n_params", "N", "D", "C", "tokens_per_param"} <= set(table.columns)
     assert table.status.value_counts().to_dict() == {
         "completed": len(table) - 4, "missing": 1, "unfinished": 1, "failed": 1, "diverged": 1}
 
@@ -33,8 +39,8 @@ def test_one_row_per_planned_run_with_its_status_config_and_final_metrics(tmp_pa
             assert row["final.val_loss"] == transfer_loss(run.config)
         else:
             assert math.isnan(row["final.val_loss"])
-    assert rows[rows.status == "diverged"].diverged_at.tolist() == [17]
-    assert "out of memory" in rows[rows.status == "failed"].error.item()
+    assert rows[rows.status == "diverged"]["summary.diverged_at"].tolist() == [17]
+    assert "out of memory" in rows[rows.status == "failed"]["summary.error"].item()
 
 
 def test_list_values_are_hashable_tuples(tmp_path):
@@ -54,3 +60,30 @@ def test_curves_are_read_when_first_asked_for(tmp_path):
     assert curve.step.tolist() == [0, 10, 20, 30, 40]
     assert curve.dropna(subset=["val_loss"]).step.tolist() == [0, 20, 40]
     assert curves[never_ran.id].empty
+
+
+def test_run_quantities_are_known_for_every_planned_run(tmp_path):
+    # N, D, C come from the config, so a run that never started has them too; a summary's
+    # numbers only once the run has finished.
+    experiment = make_experiment(tmp_path, outcome=ending)
+    rows = runs_table(experiment.plan, experiment.results).set_index("id")
+    for run in experiment.plan.runs:
+        row, config = rows.loc[run.id], run.config
+        tokens = config.budget.steps * config.data.batch_size * config.model.seq_len
+        assert row["D"] == tokens
+        assert row["C"] == pytest.approx(6 * row["N"] * tokens)
+        assert row["tokens_per_param"] == pytest.approx(tokens / row["N"])
+        finished = row.status in ("completed", "diverged", "failed")
+        assert math.isnan(row["summary.tokens"]) != finished
+
+
+@pytest.mark.parametrize("model", [{"width": 64, "depth": 2, "head_dim": 16},
+                                   {"width": 96, "depth": 3, "head_dim": 32, "mlp_ratio": 2}])
+def test_n_counts_the_parameters_outside_the_embeddings_and_readout(model):
+    config = RunConfig.model_validate({"model": model})
+    gpt = GPT(config.model, config.parametrization)
+    roles = gpt.roles()
+    blocks = sum(p.numel() for name, p in gpt.named_parameters()
+                 if roles[name] not in ("embedding", "readout"))
+    assert derived(config)["N"] == blocks
+    assert derived(config).keys() == DERIVED.keys()
