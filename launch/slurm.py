@@ -87,11 +87,13 @@ fi
 exit $((status == 0 ? 1 : status))
 """
 
+# How a task trains its run: under the run's lease, waiting for any other launcher that holds
+# it (--wait), so that a task ends when its run has.
 # One node: torchrun's own rendezvous on a free local port. Ports chosen per task would
 # collide between arrays, whose task i share an index.
 _TRAIN_ON_ONE_NODE = """\
 srun --nodes=1 --ntasks-per-node=1 torchrun --standalone --nproc_per_node={procs} \\
-  -m runtime.train "$plan_dir/jobs/$run.json" --results "$results\""""
+  -m runtime.train "$plan_dir/jobs/$run.json" --results "$results" --wait"""
 
 # Several nodes: a c10d rendezvous on the first, at a port from the task's job id, which no
 # other job on the cluster has.
@@ -102,7 +104,7 @@ srun --nodes={nodes} --ntasks-per-node=1 torchrun \\
   --nnodes={nodes} --nproc_per_node={procs} \\
   --rdzv_backend=c10d --rdzv_endpoint="${{nodes[0]}}:$port" \\
   --rdzv_id="$run-$SLURM_JOB_ID-$attempt" \\
-  -m runtime.train "$plan_dir/jobs/$run.json" --results "$results\""""
+  -m runtime.train "$plan_dir/jobs/$run.json" --results "$results" --wait"""
 
 
 # A plan without stages: a run has finished when its summary says so.

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BINARIES = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "scancel")
+# Daemons live in sbin, which a user's PATH may lack.
+_SEARCH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
 
 _CONF = """\
 ClusterName=claimlab-test
@@ -59,7 +61,7 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 
 
 def missing_binaries() -> list[str]:
-    return [name for name in BINARIES if shutil.which(name) is None]
+    return [name for name in BINARIES if shutil.which(name, path=_SEARCH) is None]
 
 
 @dataclass
@@ -148,7 +150,7 @@ def start_cluster() -> SlurmCluster:
         root=root, user=getpass.getuser(), ctld_port=_free_port(), slurmd_port=_free_port(),
         node=_this_node()))
     env = {**os.environ, "SLURM_CONF": str(root / "slurm.conf"),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{_SEARCH}",
            "CLAIMLAB_CACHE": str(root / "cache")}
     cluster = SlurmCluster(root, env)
     try:
@@ -170,7 +172,8 @@ def start_cluster() -> SlurmCluster:
 def _this_node() -> str:
     """This machine's node line as slurmd sees it (CPUs, sockets, cores, threads, memory),
     under the name localhost."""
-    found = subprocess.run(["slurmd", "-C"], capture_output=True, text=True, check=True)
+    found = subprocess.run(["slurmd", "-C"], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PATH": _SEARCH})
     words = found.stdout.splitlines()[0].split()
     return " ".join(["NodeName=localhost NodeAddr=127.0.0.1",
                      *(w for w in words if not w.startswith("NodeName="))])

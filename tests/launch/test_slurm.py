@@ -185,10 +185,10 @@ def test_each_task_trains_its_run_over_a_c10d_rendezvous(emitted, tmp_path):
         "srun --nodes=2 --ntasks-per-node=1 torchrun --nnodes=2 --nproc_per_node=4 "
         "--rdzv_backend=c10d --rdzv_endpoint=node1:29734 "
         f"--rdzv_id={run.id}-1234-0 -m runtime.train "
-        f"{script.parent / 'jobs' / run.id}.json --results {results}",
+        f"{script.parent / 'jobs' / run.id}.json --results {results} --wait",
         "torchrun --nnodes=2 --nproc_per_node=4 --rdzv_backend=c10d "
         f"--rdzv_endpoint=node1:29734 --rdzv_id={run.id}-1234-0 -m runtime.train "
-        f"{script.parent / 'jobs' / run.id}.json --results {results}",
+        f"{script.parent / 'jobs' / run.id}.json --results {results} --wait",
     ]
     assert json.loads((results / "runs" / run.id / "summary.json").read_text()) == \
         {"status": "completed"}
@@ -330,6 +330,17 @@ def test_the_submit_script_holds_each_level_on_the_one_before(staged, tmp_path):
     # A level that cannot be submitted stops the script: no later level goes in unheld.
     code, calls, _ = under_fakes(["bash", "-c", command], tmp_path, SBATCH_FAIL_AT="2")
     assert code != 0 and len(calls) == 2
+
+
+def test_a_one_node_task_leaves_its_rendezvous_port_to_torchrun(staged, tmp_path):
+    """Task i of two arrays sharing a node would collide on a port chosen from i: a one-node
+    task uses torchrun's standalone rendezvous, which takes a free port."""
+    scripts, _, results, levels = staged
+    run = levels[0][0]
+    code, calls, _ = run_task(scripts[0], tmp_path, 0, CKPT_STEPS="10")
+    train = (f"torchrun --standalone --nproc_per_node=1 -m runtime.train "
+             f"{scripts[0].parent / 'jobs' / run.id}.json --results {results} --wait")
+    assert (code, calls) == (0, [f"srun --nodes=1 --ntasks-per-node=1 {train}", train])
 
 
 def test_a_run_trains_only_once_the_run_it_starts_from_has_completed(staged, tmp_path):
