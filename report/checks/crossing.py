@@ -47,7 +47,7 @@ class Gaps:
 
 def crossing(args: Crossing, table: pd.DataFrame, curves: Curves) -> CheckResult:
     comparison = compare(KIND, table, where=args.where, metric=f"final.{args.metric}",
-                         arms={"a": args.a, "b": args.b})
+                         arms={"a": args.a, "b": args.b}, tuned=args.tuned)
     decisions: list[Decision] = []
     numbers: dict[str, Number] = {}
     marks: dict[str, tuple[float, float]] = {}
@@ -69,7 +69,7 @@ def crossing(args: Crossing, table: pd.DataFrame, curves: Curves) -> CheckResult
     return CheckResult(
         verdict=verdict_of(decisions, blockers),
         summary=_summary(args, comparison, decisions, blockers, numbers), rule=rule(args),
-        numbers={**numbers, **comparison.counts.numbers()},
+        numbers={**numbers, **comparison.chosen, **comparison.counts.numbers()},
         figures=pair_figures(comparison, curves, args.metric, marks),
         runs=comparison.run_ids())
 

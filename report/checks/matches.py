@@ -24,7 +24,7 @@ KIND = "matches"
 def matches(args: Matches, table: pd.DataFrame, curves: Curves) -> CheckResult:
     require_metric(KIND, table, args.metric)
     comparison = compare(KIND, table, where=args.where, metric=args.metric,
-                         arms={"a": args.a, "b": args.b})
+                         arms={"a": args.a, "b": args.b}, tuned=args.tuned)
     numbers: dict[str, Number] = {}
     decisions: list[Decision] = []
     for pair in comparison.completed():
@@ -39,7 +39,7 @@ def matches(args: Matches, table: pd.DataFrame, curves: Curves) -> CheckResult:
         summary=_summary(args, comparison, decisions, blockers, numbers), rule=rule(args),
         numbers={**numbers, "tolerance" + (" (relative)" if args.relative else ""):
                  args.tolerance, **noise_numbers(comparison.noise, args.sigmas),
-                 **comparison.counts.numbers()},
+                 **comparison.chosen, **comparison.counts.numbers()},
         figures=pair_figures(comparison, curves, args.metric),
         runs=comparison.run_ids())
 

@@ -24,7 +24,7 @@ KIND = "ordering"
 def ordering(args: Ordering, table: pd.DataFrame, curves: Curves) -> CheckResult:
     require_metric(KIND, table, args.metric)
     comparison = compare(KIND, table, where=args.where, metric=args.metric,
-                         arms={"lower": args.lower, "higher": args.higher})
+                         arms={"lower": args.lower, "higher": args.higher}, tuned=args.tuned)
     numbers: dict[str, Number] = {}
     decisions: list[Decision] = []
     for pair in comparison.completed():
@@ -38,7 +38,7 @@ def ordering(args: Ordering, table: pd.DataFrame, curves: Curves) -> CheckResult
         rule=rule(args),
         numbers={**numbers, "margin": args.margin,
                  **noise_numbers(comparison.noise, args.sigmas),
-                 **comparison.counts.numbers()},
+                 **comparison.chosen, **comparison.counts.numbers()},
         figures=pair_figures(comparison, curves, args.metric),
         runs=comparison.run_ids())
 

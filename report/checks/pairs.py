@@ -8,7 +8,7 @@ arm several points per pair, each compared with the other arm's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -24,6 +24,7 @@ from report.checks.selection import (
     select,
     varying,
 )
+from report.checks.tuning import Tuned, tune
 from report.errors import ReportError
 
 
@@ -49,10 +50,17 @@ class Comparison:
     counts: Counts              # the runs of both arms
     noise: float | None         # pooled seed-to-seed standard deviation, None with one seed
     label_keys: list[str]       # the values that name a pair (report.checks.selection.naming)
+    # With tuned axes: the value each arm's point took of each ("best optimizer.lr of lower
+    # at model.width=64") and why a point's best may not be its best.
+    chosen: dict[str, float | str] = field(default_factory=dict)
+    tuning_problems: list[str] = field(default_factory=list)
+    untuned: frozenset[str] = frozenset()   # runs of points whose best is at a sweep's edge
+    tuned: bool = False
 
     def blockers(self) -> list[str]:
         """Why the comparison cannot decide yet (empty: it can)."""
-        reasons = self.counts.problems()
+        # A tuning sweep's diverged settings are results: too high a learning rate, say.
+        reasons = self.counts.problems(diverged_too=not self.tuned) + self.tuning_problems
         if self.pairs.empty:
             reasons.append(f"no config of {self.first.title} has a counterpart in "
                            f"{self.second.title}")
@@ -66,9 +74,11 @@ class Comparison:
         return self.pairs.to_dict("records")
 
     def completed(self) -> list[dict[str, Any]]:
-        """The pairs whose points both completed: the ones a check can judge."""
+        """The pairs whose points both completed (and, tuned, are known to be at their
+        best): the ones a check can judge."""
         return [pair for pair in self.rows()
-                if pair["state_1"] == "completed" and pair["state_2"] == "completed"]
+                if pair["state_1"] == "completed" and pair["state_2"] == "completed"
+                and not self.untuned.intersection(pair["runs_1"] + pair["runs_2"])]
 
     def error(self, pair: dict[str, Any]) -> float:
         """The standard error of the pair's difference, from the seed-to-seed noise."""
@@ -80,17 +90,28 @@ class Comparison:
 
 
 def compare(kind: str, table: pd.DataFrame, *, where: dict[str, Any], metric: str,
-            arms: dict[str, dict[str, Any]]) -> Comparison:
-    """Both arms' points among the runs matching `where`, paired."""
+            arms: dict[str, dict[str, Any]], tuned: Tuned = ()) -> Comparison:
+    """Both arms' points among the runs matching `where`, paired; with `tuned`, each arm's
+    point at its best setting of those axes (report.checks.tuning)."""
     checked = select(kind, table, where)
     require_columns(kind, table, {name: list(arm) for name, arm in arms.items()})
+    if tuned:
+        require_columns(kind, table, {"tuned": list(tuned)})
     built = []
+    chosen: dict[str, float | str] = {}
+    problems: list[str] = []
+    untuned: frozenset[str] = frozenset()
     for name, arm_where in arms.items():
         runs = matching(checked, arm_where)
         if runs.empty:
             raise ReportError(f"{kind}: no planned run has {conditions({**where, **arm_where})} "
                               f"(the runs of {name})")
-        keys = varying(runs)
+        if tuned:
+            tuning = tune(runs, tuned, metric, name)
+            runs, chosen, problems = tuning.runs, chosen | tuning.chosen, \
+                problems + tuning.problems
+            untuned |= tuning.at_edge
+        keys = varying(runs, besides=tuned)
         built.append(Arm(name=name, where=arm_where, keys=keys,
                          points=points(runs, keys, metric)))
     first, second = built
@@ -102,5 +123,7 @@ def compare(kind: str, table: pd.DataFrame, *, where: dict[str, Any], metric: st
     every_key = list(dict.fromkeys([*keys, *first.keys, *second.keys]))
     return Comparison(first=first, second=second, keys=keys, pairs=pairs,
                       counts=Counts.of(both), noise=pooled_std(first.points, second.points),
-                      label_keys=naming(both, every_key))
+                      label_keys=naming(both, every_key),
+                      chosen=chosen, tuning_problems=problems, untuned=untuned,
+                      tuned=bool(tuned))
 
