@@ -32,6 +32,10 @@ class Claim(SpecModel):
     """the claim in the paper's words, as the report shows it above the verdict"""
     check: CheckConfig
     """the check that decides the claim: a `kind` and its arguments"""
+    conclusion: str | None = None
+    """what the runs showed, written after they ran, shown under the verdict: why a claim is
+    not supported or inconclusive, the scale it ran at and its CPU time, and whether that
+    scale reached the paper's regime"""
 
 
 class Spec(SpecModel):

@@ -14,6 +14,7 @@ from report.site.build import build_report
 
 REPO = Path(__file__).resolve().parents[2]
 HOSTILE = "Under muP <script>alert('pwned')</script> the best | LR *stays* put"
+CONCLUSION = "Widths 64-1024 <b>reach</b> the regime; 6 CPU minutes on 2 cores."
 SCRIPT_SRC = re.compile(r'<script[^>]*\ssrc="([^"]+)"')
 FIGURE_JSON = re.compile(r'<div class="claimlab-figure"><script type="application/json">(.*?)'
                          r"</script>")
@@ -23,8 +24,9 @@ FIGURE_JSON = re.compile(r'<div class="claimlab-figure"><script type="applicatio
 TRANSFER = transfer_spec(paper={"title": "Tensor <script>Programs</script> V",
                                 "url": "https://arxiv.org/abs/2203.03466"},
                          claims=[mup_claim(statement=HOSTILE),
-                                 mup_claim("lr-moves-under-sp", "Under SP the best LR moves.",
-                                           where={"parametrization.kind": "sp"})])
+                                 {**mup_claim("lr-moves-under-sp", "Under SP the best LR moves.",
+                                              where={"parametrization.kind": "sp"}),
+                                  "conclusion": CONCLUSION}])
 SHORT = transfer_spec(name="mup-transfer-short",
                       grid={"model.width": WIDTHS, "optimizer.lr": LRS[:5],
                             "parametrization.kind": ["mup"]})
@@ -141,6 +143,15 @@ def test_text_from_specs_is_shown_as_text_never_run(built):
     for built_page in built.site_dir.rglob("*.html"):
         text = read(built_page)
         assert "<script>alert" not in text and "<script>Programs" not in text, built_page
+
+
+def test_a_claims_conclusion_follows_its_verdict_as_text(built):
+    page = claim_page(built, "lr-moves-under-sp")
+    verdict, conclusion = page.index("claimlab-verdict--"), page.index("Conclusion.")
+    assert verdict < conclusion
+    assert CONCLUSION in html.unescape(text_of(page[conclusion:]))
+    assert "<b>reach</b>" not in page
+    assert "Conclusion." not in claim_page(built, "lr-stable-under-mup")
 
 
 def test_claim_page_shows_the_numbers_the_spec_and_the_runs(built):
