@@ -13,6 +13,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -414,3 +415,15 @@ def test_compile_tells_how_to_submit_a_staged_plan(tmp_path, monkeypatch, capsys
 def write_summary(results: Path, run_id: str, status: str) -> None:
     (results / "runs" / run_id).mkdir(parents=True, exist_ok=True)
     (results / "runs" / run_id / "summary.json").write_text(json.dumps({"status": status}))
+
+
+def test_the_cluster_commands_say_so_when_slurm_is_not_installed(tmp_path):
+    (tmp_path / "spec.yaml").write_text(SPEC.replace("ACCOUNT", "lab"))
+    alone = {**os.environ, "PATH": str(Path(sys.executable).parent)}  # no Slurm on it
+    for command in (["run", "spec.yaml", "--target", "slurm"], ["status", "spec.yaml"],
+                    ["cancel", "spec.yaml"]):
+        done = subprocess.run([sys.executable, "-m", "claimlab", *command], cwd=tmp_path,
+                              env=alone, capture_output=True, text=True, check=False)
+        assert (done.returncode, done.stderr) == (1, (
+            "slurm-demo: squeue not found: Slurm's commands are not installed here (run this "
+            "on a machine that submits to the cluster)\n")), command
