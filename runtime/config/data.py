@@ -21,7 +21,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from runtime.config.base import Length, PositiveInt, Strict, Tokens, length_in_steps
+from runtime.config.base import NEW, Length, PositiveInt, Strict, Tokens, length_in_steps
 from runtime.data.sources.configs import BYTES_TOKENS, TOKEN_IDS, BuiltinSource, SourceConfig
 
 Weights = dict[str, Annotated[float, Field(ge=0)]]
@@ -29,6 +29,8 @@ PositiveFloat = Annotated[float, Field(gt=0)]
 Temperature = PositiveFloat | tuple[PositiveFloat, PositiveFloat]
 
 # Source names become parts of metric names (`val_loss/<name>`) and of report columns.
+# These name the weight averages' losses instead (`val_loss/ema`).
+AVERAGED_WEIGHTS = ("ema", "avg_last")
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 
 
@@ -83,10 +85,17 @@ class DataConfig(MixConfig):
     """sequences per step, over all processes"""
     val_fraction: float = Field(0.05, gt=0, lt=1)
     """share of each source's documents held out for validation (a deterministic split)"""
+    full_batch: Annotated[bool, NEW] = False
+    """train every step on one fixed set: the first step's batch_size sequences, drawn by the
+    mix, so that each step's gradient is the exact gradient of the loss over that set
+    (full-batch gradient descent, deterministic); it takes one mix, not phases"""
 
     @model_validator(mode="after")
     def _mixes_fit_sources(self) -> DataConfig:
         _check_source_names(self.sources)
+        if self.full_batch and self.phases is not None:
+            raise ValueError("full_batch trains on one fixed set of sequences drawn by one "
+                             "mix; it cannot change mix in phases")
         if self.phases is not None:
             _check_phases(self)
         elif self.mix is None and self.temperature is None:
@@ -137,6 +146,10 @@ def _check_source_names(sources: dict[str, SourceConfig]) -> None:
     if bad:
         raise ValueError(f"source name {bad[0]!r}: expected lowercase letters, digits, "
                          "'_', '.' or '-', starting with a letter or digit")
+    taken = sorted(set(sources) & set(AVERAGED_WEIGHTS))
+    if taken:
+        raise ValueError(f"source name {taken[0]!r} is taken: `val_loss/{taken[0]}` is the "
+                         "validation loss of averaged weights (eval.ema, eval.average_last)")
 
 
 def _check_phases(data: DataConfig) -> None:

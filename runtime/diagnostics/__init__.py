@@ -1,2 +1,3 @@
 """Training-dynamics measurements: per-role activation and update sizes, singular values and
-attention entropy during training (dynamics.py), and the coordinate check (coord_check.py)."""
+attention entropy during training (dynamics.py), the top Hessian eigenvalue (sharpness.py),
+and the coordinate check (coord_check.py)."""

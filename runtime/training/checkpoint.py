@@ -2,8 +2,8 @@
 
 A checkpoint holds the model and optimizer state, the step and tokens reached, the run's
 first loss (the divergence test compares against it), its elapsed time, the length of its
-metrics log at that step, and every RNG state. Data needs no position: the batch for a step is
-a function of (seed, step).
+metrics log at that step, every RNG state, and the weight averages of a run that keeps them.
+Data needs no position: the batch for a step is a function of (seed, step).
 
 Files live in <run dir>/ckpt/step-<N>.pt. A run keeps its newest checkpoint to resume from
 until it finishes, and for good those of the steps other runs start from (stages). Each is
@@ -43,7 +43,9 @@ class Position:
 
 
 def save(target: Path, run_id: str, position: Position, model: torch.nn.Module,
-         optimizer: Any) -> None:
+         optimizer: Any, averages: dict[str, Any] | None = None) -> None:
+    """Write the checkpoint; `averages` is the state of the run's weight averages, if any
+    (lists of tensors)."""
     payload = {
         "run_id": run_id,
         "position": asdict(position),
@@ -51,6 +53,8 @@ def save(target: Path, run_id: str, position: Position, model: torch.nn.Module,
         "optimizer": optimizer.state_dict(),
         "rng": _rng_states(),
     }
+    if averages is not None:
+        payload["averages"] = averages
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
     try:

@@ -31,6 +31,8 @@ class Beginning:
     resumed_at: int | None = None
     # What went wrong with what the run left before, and what was done about it.
     notes: tuple[str, ...] = field(default=())
+    # The weight averages the resumed checkpoint holds (runtime/training/averaging.py).
+    averages: dict[str, Any] | None = None
 
 
 def begin(config: RunConfig, run_dir: Path, model: torch.nn.Module, optimizer: Any,
@@ -65,7 +67,8 @@ def begin(config: RunConfig, run_dir: Path, model: torch.nn.Module, optimizer: A
         checkpoint.restore_rng(payload["rng"])
         if notes:
             notes.append(f"resuming from the checkpoint at step {own}")
-        return Beginning(position, resumed_at=own, notes=tuple(notes))
+        return Beginning(position, resumed_at=own, notes=tuple(notes),
+                         averages=payload.get("averages"))
     if notes and not any("starts over" in note for note in notes):
         notes.append("no checkpoint of the run loads: it starts over")
     if config.start is not None:

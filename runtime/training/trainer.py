@@ -4,9 +4,12 @@ Steps are counted from 1 across a chain of runs: a run started from another's ch
 step S trains steps S+1 ... S+budget.steps, its schedule starting over at S+1. The line for
 step k is written after the k-th update: `tokens` trained on so far, `lr` the scheduled LR
 (before per-role multipliers) and `lr/<role>` with them, `grad_norm` the global gradient norm
-before clipping, `time_s` seconds since the run first started. Evaluations add `val_loss*`;
-measurement steps add the diagnostics (runtime/diagnostics/dynamics.py) and the throughput since the
-previous measurement (`tokens_per_s`, `flops_per_s`).
+before clipping, `time_s` seconds since the run first started. Evaluations add `val_loss*`,
+and the losses of the weight averages a run keeps (`val_loss/ema`, `val_loss/avg_last`,
+runtime/training/averaging.py); measurement steps add the diagnostics
+(runtime/diagnostics/dynamics.py) and the throughput since the previous measurement
+(`tokens_per_s`, `flops_per_s`); sharpness steps add `sharpness`
+(runtime/diagnostics/sharpness.py). Evaluations and sharpness are not training time.
 """
 
 from __future__ import annotations
@@ -28,12 +31,14 @@ from torch.nn.parallel import DistributedDataParallel
 from runtime.config.run import RunConfig
 from runtime.data.batches import Batches
 from runtime.diagnostics.dynamics import Diagnostics
+from runtime.diagnostics.sharpness import top_eigenvalue
 from runtime.model.flops import flops_per_token
 from runtime.model.gpt import GPT
 from runtime.optim import build_optimizer, set_lr, state_bytes
 from runtime.optim.schedules import lr_multiplier, phases
 from runtime.results import checkpoint_path
 from runtime.training import checkpoint
+from runtime.training.averaging import WeightAverages
 from runtime.training.checkpoint import Position
 from runtime.training.ddp import World, all_mean
 from runtime.training.device import Device
@@ -100,6 +105,11 @@ class _Training:
         beginning = begin(config, run_dir, self.model, self.optimizer, device.device,
                           main=world.is_main)
         self.position = progress.position = beginning.position
+        # After the weights are loaded: averages start from the weights the run starts from.
+        self.averages = (WeightAverages(self.model, config.eval)
+                         if WeightAverages.wanted(config.eval) else None)
+        if self.averages is not None and beginning.averages is not None:
+            self.averages.load_state_dict(beginning.averages)
         progress.resumed_at, progress.notes = beginning.resumed_at, beginning.notes
         for note in beginning.notes if world.is_main else ():
             print(f"{config.run_id()}: {note}", file=sys.stderr, flush=True)
@@ -143,7 +153,8 @@ class _Training:
                     on_eval(outcome.record)
                 if self._checkpoint_due(step, outcome.stopping) and self.world.is_main:
                     checkpoint.save(checkpoint_path(self.run_dir, step), self.config.run_id(),
-                                    self.position, self.model, self.optimizer)
+                                    self.position, self.model, self.optimizer,
+                                    self.averages.state_dict() if self.averages else None)
                     checkpoint.prune(self.run_dir, self.keep | {step})
                     self.last_checkpoint = time.perf_counter()
                 if outcome.stopping:
@@ -156,9 +167,7 @@ class _Training:
         started = time.perf_counter()
         lr = config.optimizer.lr * lr_multiplier(self.schedule, step - self.first_step - 1)
         set_lr(self.optimizer, lr)
-        x, y = self.data.train_batch(config.seed, step - 1, self.world.rank, self.world.size)
-        weights = self.data.loss_weights(config.seed, step - 1, self.world.rank,
-                                         self.world.size)
+        x, y, weights = self._batch(self.first_step if config.data.full_batch else step - 1)
         every = config.eval.diagnostics_every
         measuring = bool(every) and (step % every == 0 or step == self.last_step)
         measured: dict[str, Tensor] = {}
@@ -185,6 +194,8 @@ class _Training:
                 measured |= self.diagnostics.update_rms(before) | self.diagnostics.spectra()
                 measured |= self.diagnostics.feature_change()
                 measured |= self.diagnostics.attention_entropy(x)
+            if self.averages is not None:
+                self.averages.after_step(step)
         position.step, position.tokens = step, position.tokens + self.tokens_per_step
         position.train_s += time.perf_counter() - started
 
@@ -192,13 +203,30 @@ class _Training:
                           "lr": lr, "grad_norm": norm}
         record |= {f"lr/{role}": lr * mult for role, mult in self.roles.items()}
         if finite and (step % config.eval.every == 0 or step == self.last_step):
-            record |= evaluate(self.model, self.val, self.device, self.world,
-                               self.data.bytes_per_token())
+            record |= self._evaluate()
+            if self.averages is not None:
+                record |= self.averages.evaluate(self._evaluate)
             finite = math.isfinite(record["val_loss"])
+        sharpness = config.eval.sharpness
+        if finite and sharpness and (step % sharpness.every == 0 or step == self.last_step):
+            # On the run's first batch, so that measurements differ by the weights alone.
+            record["sharpness"] = top_eigenvalue(self.model, *self._batch(self.first_step),
+                                                 sharpness.iterations, self.world)
         if measured:
             record |= dict(zip(measured, torch.stack(list(measured.values())).tolist()))
             record |= self._throughput()
         return _Outcome(record, finite, bool(stopping))
+
+    def _batch(self, data_step: int) -> tuple[Tensor, Tensor, Tensor | None]:
+        """This process's share of the batch of `data_step` (0-based, counted like steps),
+        with each row's loss weight (None when all weigh 1)."""
+        seed, rank, size = self.config.seed, self.world.rank, self.world.size
+        x, y = self.data.train_batch(seed, data_step, rank, size)
+        return x, y, self.data.loss_weights(seed, data_step, rank, size)
+
+    def _evaluate(self) -> Record:
+        return evaluate(self.model, self.val, self.device, self.world,
+                        self.data.bytes_per_token())
 
     def _stable(self, train_loss: float, norm: float) -> bool:
         ratio = self.config.stability.max_loss_ratio

@@ -27,7 +27,9 @@ def _models(annotation: Any) -> list[type[BaseModel]]:
 
 
 def fields() -> dict[str, list[Identity]]:
-    """`Model.field` for every field of every model a RunConfig can hold, with its marks."""
+    """`Model.field` for every field of every model a RunConfig can hold, with its marks; the
+    fields inside a marked one (a new section) are only hashed when it is set, so they are
+    left out."""
     out: dict[str, list[Identity]] = {}
     todo, seen = [RunConfig], set()
     while todo:
@@ -36,8 +38,10 @@ def fields() -> dict[str, list[Identity]]:
             continue
         seen.add(model)
         for name, info in model.model_fields.items():
-            out[f"{model.__name__}.{name}"] = [m for m in info.metadata if isinstance(m, Identity)]
-            todo += _models(info.annotation)
+            marks = [mark for mark in info.metadata if isinstance(mark, Identity)]
+            out[f"{model.__name__}.{name}"] = marks
+            if not marks:
+                todo += _models(info.annotation)
     return out
 
 
@@ -55,6 +59,8 @@ NEW_VALUES = {
     "model.norm": "rmsnorm", "model.norm_placement": "post", "model.qk_norm": True,
     "model.sigma_reparam": True, "model.position": "rope", "model.rope_base": 500.0,
     "model.mlp": "swiglu", "model.tied_embeddings": True, "model.bias": True,
+    "data.full_batch": True, "eval.sharpness": {"every": 10}, "eval.ema": 0.99,
+    "eval.average_last": 3,
 }
 
 
