@@ -12,8 +12,8 @@ runtime/config/base.py) enter it only when set to something other than their def
 reproduces what the config computed before they existed: adding a switch moves no id, and
 SCHEMA_VERSION moves only when an existing config's computation changes.
 
-The sections are defined in config_model.py, config_optim.py, config_schedule.py,
-config_training.py and data_config.py (with the source configs in sources/).
+The sections are defined beside this module: model.py, optimizer.py, schedule.py, training.py
+and data.py (with the source configs in runtime/data/sources/).
 """
 
 from __future__ import annotations
