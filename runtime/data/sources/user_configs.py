@@ -1,5 +1,5 @@
 """The configs of sources that read the user's data: token files, text files and Hugging
-Face datasets. Each is pinned to its data by a fingerprint (see models.py)."""
+Face datasets. Each is pinned to its data by a fingerprint (see configs.py)."""
 
 from __future__ import annotations
 
