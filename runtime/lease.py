@@ -28,7 +28,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # typing.Self is Python 3.11+; claimlab runs on 3.10
+    from typing import Self
 
 LEASE_FILE = "lease"
 

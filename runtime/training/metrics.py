@@ -9,7 +9,10 @@ import json
 import math
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # typing.Self is Python 3.11+; claimlab runs on 3.10
+    from typing import Self
 
 
 class MetricsLog:
