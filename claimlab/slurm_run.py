@@ -18,7 +18,16 @@ from compiler import Plan
 from launch.emit import write_plan, write_slurm
 from launch.slurm import SUBMIT_NAME, SlurmPathError, sbatch_name
 from launch.slurm_queue import SlurmError, queued, submit
-from launch.slurm_status import QUEUED, REQUEUED, RUNNING, STOPPED, TO_RUN, RunState, run_states
+from launch.slurm_status import (
+    CORRUPT,
+    QUEUED,
+    REQUEUED,
+    RUNNING,
+    STOPPED,
+    TO_RUN,
+    RunState,
+    run_states,
+)
 from runtime.results import FINISHED
 
 # Looks at the queue that may fail in a row (a busy controller) before following gives up.
@@ -104,7 +113,7 @@ def _follow(plan: PlanRuns, results: Path, before: list[RunState], poll: float,
                     ended += 1
                     print(f"[{ended:>{len(str(total))}}/{total}] {run.run_id} {run.state:<9} "
                           f"{describe(run)}", flush=True)
-                elif run.state in (RUNNING, REQUEUED, STOPPED):
+                elif run.state in (RUNNING, REQUEUED, CORRUPT, STOPPED):
                     print(f"{run.run_id} {run.state:<9} {describe(run)}", flush=True)
             if not tasks:
                 break

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from launch.slurm_status import QUEUED, REQUEUED, RUNNING, STATES, STOPPED, RunState
+from launch.slurm_status import CORRUPT, QUEUED, REQUEUED, RUNNING, STATES, STOPPED, RunState
 
 
 def describe(run: RunState) -> str:
@@ -29,6 +29,8 @@ def describe(run: RunState) -> str:
         return f"at step {summary.get('diverged_at')}"
     if run.state == "failed":
         return str(summary.get("error", "")).splitlines()[0][:120] if summary.get("error") else ""
+    if run.state == CORRUPT:
+        return f"{run.problem}; `claimlab verify --repair` sets it aside"
     if run.state == STOPPED:
         at = "" if run.step is None else f"at step {run.step}/{run.last_step}, "
         return f"{at}not in the queue: submitting the plan again resumes it"

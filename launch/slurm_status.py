@@ -3,7 +3,8 @@ has written to the results folder.
 
 A run whose task is in the queue is queued, requeued (waiting to start again after a failure
 or its time limit) or running, at the step its metrics log has reached. A run off the queue is
-what its summary says (completed, diverged or failed), stopped when it started but has no
+what its summary says (completed, diverged or failed), corrupt when that summary or its
+metrics log is broken (`claimlab verify` says more), stopped when it started but has no
 summary (killed or cancelled: running it again resumes it), or to run when it never started.
 """
 
@@ -17,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from launch.slurm_queue import Task
-from runtime.results import read_summary, run_dir
+from runtime.results import CorruptResult, read_summary, run_dir
 
 QUEUED, REQUEUED, RUNNING = "queued", "requeued", "running"
-STOPPED, TO_RUN = "stopped", "to run"
+CORRUPT, STOPPED, TO_RUN = "corrupt", "stopped", "to run"
 # The order states are counted and listed in: what is moving first.
-STATES = (RUNNING, REQUEUED, QUEUED, "completed", "diverged", "failed", STOPPED, TO_RUN)
+STATES = (RUNNING, REQUEUED, QUEUED, "completed", "diverged", "failed", CORRUPT, STOPPED,
+          TO_RUN)
 
 # Slurm's states of a task that has a process on the node.
 _ACTIVE = frozenset({"RUNNING", "COMPLETING", "CONFIGURING", "SIGNALING", "STAGE_OUT"})
@@ -39,6 +41,7 @@ class RunState:
     loss: float | None = None             # its train loss at `step`
     task: Task | None = None              # its task, while in the queue
     summary: dict[str, Any] | None = None  # its summary, once it has one
+    problem: str | None = None            # what is broken, when corrupt
 
 
 def run_states(runs: Sequence[tuple[str, int]], results: Path,
@@ -58,7 +61,10 @@ def _state(run_id: str, last_step: int, results: Path, task: Task | None) -> Run
             return RunState(run_id, RUNNING, last_step, record.get("step"),
                             record.get("train_loss"), task)
         return RunState(run_id, REQUEUED if task.restarts else QUEUED, last_step, task=task)
-    summary = read_summary(results, run_id)
+    try:
+        summary = read_summary(results, run_id)
+    except CorruptResult as error:
+        return RunState(run_id, CORRUPT, last_step, problem=f"{error.path.name}: {error.problem}")
     if summary is not None:
         return RunState(run_id, summary["status"], last_step, summary.get("steps"),
                         summary=summary)
