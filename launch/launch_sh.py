@@ -12,7 +12,9 @@ _HEADER = """\
 # Results go to $CLAIMLAB_RESULTS (default ./results, relative to where this is started).
 # A run with a result (its summary says completed or diverged, which training again would
 # only reproduce) is skipped, so running this again resumes the plan. A run that diverges
-# is a result too, so the plan goes on; any other failure stops it.
+# is a result too, so the plan goes on; any other failure stops it. A run that another
+# launcher is training is left to it (runtime/train.py takes each run's lease), so this can
+# run beside `claimlab run` or another copy of itself.
 set -euo pipefail
 
 here="$(cd -- "$(dirname -- "${{BASH_SOURCE[0]}}")" && pwd)"

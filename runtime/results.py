@@ -14,9 +14,10 @@
 step trained, counted across a chain of stages), `tokens`, `wall_time_s`, `final` (metric name
 -> value, e.g. `val_loss`, `train_loss`), plus `diverged_at` (the step) when diverged and
 `error` when failed. Runs trained by the runtime add `tokens_per_s`, `flops_per_token`,
-`flops_per_s`, `n_params`, `optimizer_state_bytes`, `device`, `world_size`, and on GPUs `mfu`
-and `peak_memory_bytes`, and `metrics_bytes`, the length of metrics.jsonl when the summary was
-written. A run directory without a summary is unfinished (running, or killed).
+`flops_per_s`, `n_params`, `optimizer_state_bytes`, `device`, `world_size`, `metrics_bytes`
+(the length of metrics.jsonl when the summary was written, so that a log cut or changed later
+is found) and `notes` (what was wrong with what an earlier attempt left), and on GPUs `mfu` and
+`peak_memory_bytes`. A run directory without a summary is unfinished (running, or killed).
 
 A result file that is not what it should be (cut short, emptied, not the JSON it must be, a
 metrics log that changed after its summary was written) raises CorruptResult when read, whose

@@ -117,6 +117,9 @@ def _findings(run: Path) -> Iterator[Finding]:
     if not _RUN_ID.fullmatch(run.name):
         yield Finding(run, "not a run folder (its name is not a run id)", whole_run=True)
         return
+    if not any((run / name).exists() for name in (CONFIG, SUMMARY, METRICS)) \
+            and not checkpoint_steps(run):
+        return   # taken and let go before the run began: nothing to check
     config, problem = _config(run)
     if problem:
         yield problem
