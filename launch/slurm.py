@@ -95,8 +95,8 @@ _TRAIN_ON_ONE_NODE = """\
 srun --nodes=1 --ntasks-per-node=1 torchrun --standalone --nproc_per_node={procs} \\
   -m runtime.train "$plan_dir/jobs/$run.json" --results "$results" --wait"""
 
-# Several nodes: a c10d rendezvous on the first, at a port from the task's job id, which no
-# other job on the cluster has.
+# Several nodes: a c10d rendezvous on the first, at a port from the task's own job id: tasks
+# that run at the same time have different ids, so (short of ids 1000 apart) different ports.
 _TRAIN_ON_NODES = """\
 mapfile -t nodes < <(scontrol show hostnames "$SLURM_JOB_NODELIST")
 port=$(({port} + SLURM_JOB_ID % 1000))
