@@ -25,4 +25,4 @@ pip install --quiet -e ".[test]"
 # Reference implementations the runtime's tests compare against. Their declared dependencies
 # (torchvision, bitsandbytes) would replace the CPU torch with a CUDA one; neither imports them
 # on the code paths compared, so they go in without dependencies.
-pip install --quiet --no-deps "mup==1.0.0" "apollo-torch==1.0.3"
+pip install --quiet --no-deps "mup==1.0.0" "apollo-torch==1.0.3" "galore-torch==1.0"

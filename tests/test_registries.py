@@ -73,7 +73,7 @@ def test_an_unknown_kind_names_the_family_the_kind_and_the_known_kinds():
     with pytest.raises(UnknownKind) as caught:
         OPTIMIZERS["newton"]
     assert "did you mean" not in str(caught.value)
-    assert "adamw, apollo, apollo-mini, lion, muon, sgd" in str(caught.value)
+    assert "adamw, apollo, apollo-mini, galore, lion, muon, sgd" in str(caught.value)
 
 
 def test_an_entry_naming_a_missing_attribute_says_which():

@@ -126,13 +126,36 @@ class ApolloMiniConfig(ApolloConfig):
     scale: ApolloScale = 128.0
 
 
+class GaLoreConfig(_Common):
+    """GaLore (Zhao et al. 2024) on the hidden matrices, AdamW on everything else.
+
+    Adam's moments live on each gradient projected onto its top `rank` singular vectors (on
+    the shorter side), recomputed by an SVD every `projection_every` steps; the Adam direction
+    is projected back and multiplied by `scale`.
+    """
+
+    kind: Literal["galore"] = "galore"
+    """GaLore on the hidden matrices, AdamW on the rest"""
+    betas: tuple[Beta, Beta] = (0.9, 0.999)
+    """decay rates of the Adam moments (on the projections, and of AdamW on the rest)"""
+    eps: float = Field(1e-6, gt=0)
+    """Adam's epsilon, for numerical stability"""
+    rank: PositiveInt = 128
+    """how many singular vectors of each gradient the Adam moments live on"""
+    projection_every: PositiveInt = 200
+    """recompute the projection from the current gradient every this many steps"""
+    scale: float = Field(0.25, gt=0)
+    """the projected-back update is multiplied by this (the paper's alpha)"""
+
+
 OptimizerConfig = Annotated[
     Annotated[AdamWConfig, Tag("adamw")]
     | Annotated[SGDConfig, Tag("sgd")]
     | Annotated[LionConfig, Tag("lion")]
     | Annotated[MuonConfig, Tag("muon")]
     | Annotated[ApolloConfig, Tag("apollo")]
-    | Annotated[ApolloMiniConfig, Tag("apollo-mini")],
+    | Annotated[ApolloMiniConfig, Tag("apollo-mini")]
+    | Annotated[GaLoreConfig, Tag("galore")],
     kind_discriminator("adamw"),
 ]
 
@@ -144,4 +167,5 @@ OPTIMIZERS = Registry("optimizer", {
     "muon": "runtime.optim.torch_optimizers:muon",
     "apollo": "runtime.optim.apollo:build",
     "apollo-mini": "runtime.optim.apollo:build",
+    "galore": "runtime.optim.galore:build",
 })

@@ -64,15 +64,16 @@ class BudgetConfig(Strict):
 
 
 class SharpnessConfig(Strict):
-    """The top eigenvalue of the training loss's Hessian, by power iteration with
-    Hessian-vector products on one fixed batch (the run's first training batch), each
-    measurement starting from the same random direction. Power iteration finds the
-    eigenvalue of largest magnitude, which in training is the top one."""
+    """The top eigenvalue of the training loss's Hessian on one fixed batch (the run's first
+    training batch), by Lanczos iteration on Hessian-vector products from the same random
+    direction each time (power iteration's products, but it finds the top eigenvalue even
+    where a negative one is larger in magnitude)."""
 
     every: PositiveInt = 100
     """measure every this many steps, and at the last step"""
     iterations: PositiveInt = 20
-    """Hessian-vector products per measurement (each costs about two training steps)"""
+    """Hessian-vector products per measurement (each costs about one and a half training
+    steps)"""
 
 
 class EvalConfig(Strict):

@@ -2,8 +2,8 @@
 
 Every builder takes the parameter groups (runtime.optim.param_groups), the kind's config, and
 `fused` (torch's fused AdamW kernel, CUDA) and `seed` (for optimizers that draw at random).
-`matrices_then_adamw` is the shape shared by the optimizers of the hidden matrices (Muon and
-APOLLO): they take those, and AdamW with the same betas and eps takes the rest.
+`matrices_then_adamw` is the shape shared by the optimizers of the hidden matrices (Muon,
+APOLLO and GaLore): they take those, and AdamW with the same betas and eps takes the rest.
 """
 
 from __future__ import annotations
@@ -13,12 +13,18 @@ from typing import Any
 
 import torch
 
-from runtime.config.optimizer import AdamWConfig, ApolloConfig, MuonConfig, SGDConfig
+from runtime.config.optimizer import (
+    AdamWConfig,
+    ApolloConfig,
+    GaLoreConfig,
+    MuonConfig,
+    SGDConfig,
+)
 from runtime.optim.chain import Optimizer, OptimizerChain
 
 Groups = list[dict[str, Any]]
 # The configs with AdamW's betas and eps: AdamW's own, and those of the matrix optimizers.
-WithAdam = AdamWConfig | MuonConfig | ApolloConfig
+WithAdam = AdamWConfig | MuonConfig | ApolloConfig | GaLoreConfig
 
 
 def adamw(groups: Groups, cfg: WithAdam, *, fused: bool, seed: int) -> torch.optim.AdamW:

@@ -47,7 +47,11 @@ def fields() -> dict[str, list[Identity]]:
 
 def test_every_field_added_since_the_schema_version_keeps_out_of_ids_at_its_default():
     pinned = set(PINNED.read_text().split())
-    unmarked = {name for name, marks in fields().items() if not marks}
+    # A model that did not exist then (a new optimizer kind) enters only the ids of the
+    # configs that choose it, which are new; a new field of an old model enters every id.
+    old_models = {name.split(".")[0] for name in pinned}
+    unmarked = {name for name, marks in fields().items()
+                if not marks and name.split(".")[0] in old_models}
     assert unmarked - pinned == set(), (
         "these fields enter every run id, moving the id of every result: mark them "
         "Annotated[T, NEW] (in the id only when not at their default) or Identity.NEVER, or, "
