@@ -5,9 +5,9 @@ import pytest
 from slurm_cluster import SlurmCluster, missing_binaries, start_cluster
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def slurm() -> Iterator[SlurmCluster]:
-    """A single-node Slurm cluster on localhost for the session (tests/launch/slurm_cluster.py);
+    """A single-node Slurm cluster on localhost for the module (tests/launch/slurm_cluster.py);
     the test is skipped when Slurm is not installed."""
     missing = missing_binaries()
     if missing:

@@ -69,6 +69,7 @@ class SlurmCluster:
     root: Path
     env: dict[str, str]
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    released: set[tuple[str, str]] = field(default_factory=set)  # (job id, restarts)
 
     def run(self, *command: str) -> str:
         """Run a Slurm command against this cluster; its output."""
@@ -87,13 +88,16 @@ class SlurmCluster:
         return [dict(zip(fields, line.split("|"), strict=False)) for line in out.splitlines()]
 
     def release_requeued(self) -> list[str]:
-        """Start the requeued tasks now rather than after Slurm's two-minute hold; their
-        job ids."""
-        released = [job["JobID"] for job in self.jobs()
-                    if job["State"] == "PENDING" and job["RestartCnt"] not in ("", "0")]
-        for job in released:
-            self.run("scontrol", "update", f"JobId={job}", "StartTime=now")
-        return released
+        """Start the requeued tasks in a few seconds rather than after Slurm's two-minute
+        hold; their job ids. Not at once: a requeued job revokes its credential on the node,
+        and a job that starts again within the same second is refused as revoked."""
+        waiting = {(job["JobID"], job["RestartCnt"]) for job in self.jobs()
+                   if job["State"] == "PENDING" and job["RestartCnt"] not in ("", "0")}
+        for job, _ in waiting - self.released:
+            self.run("scontrol", "update", f"JobId={job}", "StartTime=now+3")
+        new = waiting - self.released
+        self.released |= new
+        return sorted(job for job, _ in new)
 
     def wait_until(self, done: Callable[[], bool], what: str, timeout: float = 120,
                    release: bool = True) -> None:

@@ -4,7 +4,7 @@ mid-run and one past its time limit, both requeued and resumed, two arrays side 
 `claimlab status` and `claimlab cancel`. Runs are tiny and trained on one CPU each.
 
 Slurm holds a requeued task for about two minutes before starting it again; the tests start
-such tasks at once (`scontrol update JobId=... StartTime=now`).
+such tasks three seconds after they are requeued (`scontrol update JobId=... StartTime=now+3`).
 """
 
 from __future__ import annotations
