@@ -15,7 +15,9 @@ from report_synthetic import make_experiment, mup_claim, transfer_spec, write_so
 pytestmark = pytest.mark.slow        # each test starts the command in a new process
 
 REPO = Path(__file__).resolve().parents[2]
-SPEC = transfer_spec(grid={"model.width": [64, 256], "optimizer.lr": [1e-3, 1e-2, 3e-2],
+# Five learning rates: the optimum is estimated between grid points, which takes neighbours.
+SPEC = transfer_spec(grid={"model.width": [64, 256],
+                           "optimizer.lr": [1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
                            "parametrization.kind": ["mup"]})
 
 
