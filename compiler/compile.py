@@ -9,10 +9,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from compiler.language.claim_rules import claim_value_problems, duplicate_claim_ids
+from compiler.language.claim_rules import (
+    claim_metric_problems,
+    claim_value_problems,
+    duplicate_claim_ids,
+)
 from compiler.language.compose import compose
 from compiler.language.errors import Problem, SpecError
 from compiler.language.files import LOCAL, Files
+from compiler.language.metric_names import Logged
 from compiler.language.pydantic_errors import explain
 from compiler.language.removed_keys import unknown_null_keys
 from compiler.language.spec import Spec
@@ -70,6 +75,7 @@ def check_spec(data: Any) -> tuple[Spec, Plan]:
         plan = build_plan(spec)
     except SpecError as error:
         raise SpecError([*problems, *error.problems]) from None
+    problems += claim_metric_problems(spec.claims, Logged.by(run.config for run in plan.runs))
     if problems:
         raise SpecError(problems)
     return spec, plan

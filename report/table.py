@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from compiler.language.check_values import family
 from compiler.language.run_quantities import DERIVED, SUMMARY_FIELDS, SUMMARY_PREFIX
 from compiler.planning.plan import Plan
 from report.quantities import derived
@@ -96,10 +97,25 @@ def with_last_logged(table: pd.DataFrame, curves: Curves, metric: str) -> pd.Dat
     return table.join(logged, on="id")
 
 
+def with_family(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """`table` with a column `metric` when it reduces a family of final metrics
+    (`min(final.attn_entropy_min/*)`): the min, max or mean of each run's values of the
+    family's columns (which with_last_logged adds); as it is otherwise."""
+    reduced = family(metric)
+    if reduced is None:
+        return table
+    reducer, pattern = reduced
+    columns = [column for column in table if named_by(pattern, column)]
+    if not columns:
+        return table
+    return table.assign(**{metric: getattr(table[columns], reducer)(axis=1)})
+
+
 def config_columns(table: pd.DataFrame) -> list[str]:
     """The dotted config columns of a runs table, in table order."""
     return [c for c in table.columns if c not in ("id", "status")
-            and not c.startswith("final.") and c not in QUANTITY_COLUMNS]
+            and not c.startswith("final.") and c not in QUANTITY_COLUMNS
+            and family(c) is None]
 
 
 def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -125,6 +141,16 @@ class Curves:
     def __init__(self, results_dir: str | os.PathLike) -> None:
         self._results_dir = Path(results_dir)
         self._loaded: dict[str, pd.DataFrame] = {}
+        self._families: set[str] = set()
+
+    def derive(self, metric: str) -> None:
+        """From now on every run's frame has a column `metric` when it reduces a family of
+        metrics (`mean(val_loss/*)`, or as a final metric `min(final.act_rms/*)`): the min,
+        max or mean of the family's columns at each step (NaN where none was logged)."""
+        if family(metric) is None or metric in self._families:
+            return
+        self._families.add(metric)
+        self._loaded = {run: _with_reduced(frame, metric) for run, frame in self._loaded.items()}
 
     def __getitem__(self, run_id: str) -> pd.DataFrame:
         if run_id not in self._loaded:
@@ -133,7 +159,10 @@ class Curves:
             except CorruptResult as broken:
                 print(broken, file=sys.stderr)
                 records = []
-            self._loaded[run_id] = pd.DataFrame.from_records(records)
+            frame = pd.DataFrame.from_records(records)
+            for metric in sorted(self._families):
+                frame = _with_reduced(frame, metric)
+            self._loaded[run_id] = frame
         return self._loaded[run_id]
 
     def over_seeds(self, runs: Iterable[str], column: str) -> pd.DataFrame:
@@ -147,3 +176,13 @@ class Curves:
         stats = by_step.agg(["mean", "std", "min", "max", "count"]).reset_index()
         stats.columns = ["step", "mean", "std", "low", "high", "n"]
         return stats
+
+
+def _with_reduced(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """`frame` (one run's metrics) with the column of a family reduction `metric`."""
+    reducer, pattern = family(metric)
+    prefix = pattern.removeprefix("final.").removesuffix("*")
+    columns = [column for column in frame if column.startswith(prefix) and column != metric]
+    if not columns:
+        return frame
+    return frame.assign(**{metric: getattr(frame[columns], reducer)(axis=1)})

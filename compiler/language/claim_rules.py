@@ -3,13 +3,15 @@ values a check compares config values with that the config could never hold."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from compiler.language.check_values import LoggedMetric, metric_of
 from compiler.language.config_paths import field_type, split, value_adapter
 from compiler.language.errors import Problem
+from compiler.language.metric_names import Logged
 from compiler.language.model_paths import alternatives, keys_are_paths
 from compiler.language.pydantic_errors import explain
 from compiler.language.run_quantities import is_config_path
@@ -61,3 +63,32 @@ def claim_value_problems(claims: Sequence[BaseModel]) -> list[Problem]:
                     problems += [Problem((*where, *p.path), p.message, p.at_key)
                                  for p in explain(error, value, field_type(split(path)))]
     return problems
+
+
+def claim_metric_problems(claims: Sequence[BaseModel], logged: Logged) -> list[Problem]:
+    """A problem at each metric a check names that none of the planned runs will log (a
+    typo, or a measurement the runs leave off), with the closest names they do log."""
+    problems = []
+    for index, claim in enumerate(claims):
+        for path, metric in named_metrics(claim.check, ("claims", index, "check")):
+            problem = logged.problem(metric_of(metric))
+            if problem:
+                problems.append(Problem(path, problem))
+    return problems
+
+
+def named_metrics(value: Any, path: tuple[str | int, ...] = ()
+                  ) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """(path, metric) of each metric a check names (as written: `min(final.x/*)` stays
+    whole), nested argument models included."""
+    if isinstance(value, BaseModel):
+        for name, field in type(value).model_fields.items():
+            inner = getattr(value, name)
+            if isinstance(inner, str) and any(isinstance(m, LoggedMetric)
+                                              for m in field.metadata):
+                yield (*path, name), inner
+            else:
+                yield from named_metrics(inner, (*path, name))
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from named_metrics(item, (*path, i))

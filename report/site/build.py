@@ -26,7 +26,7 @@ import pandas as pd
 
 from compiler.language.spec import Spec
 from compiler.planning.plan import Plan
-from report.checks import run_check
+from report.checks import cannot_evaluate, run_check
 from report.checks.verdict import CheckResult
 from report.errors import ReportError
 from report.site.mkdocs_build import BaseConfig, build_site, check_site_dir, replacing
@@ -44,7 +44,7 @@ from report.site.pages import (
 )
 from report.site.reference import render_reference
 from report.site.spec_source import claim_excerpt
-from report.table import Curves, runs_table
+from report.table import Curves, config_columns, runs_table
 from runtime.results import STATUSES
 
 ASSETS = Path(__file__).parent / "assets"
@@ -121,13 +121,17 @@ def _evaluate(spec: Spec, plan: Plan, spec_file: Path,
     source = _read_source(spec_file)
     table = runs_table(plan, results_dir)
     curves = Curves(results_dir)
-    swept = _swept_columns(spec, plan)
+    swept = _swept_columns(spec, plan, table)
     claims = []
     for claim in spec.claims:
+        # A claim that cannot be evaluated says why on its own page; the others still are.
         try:
             result = run_check(claim.check, table, curves)
         except ReportError as error:
-            raise ReportError(f"{spec_file}: claim {claim.id}: {error}") from None
+            result = cannot_evaluate(claim.check, str(error))
+        except Exception as error:  # a bug in one check must not hide the other claims
+            result = cannot_evaluate(claim.check, f"the check failed ({type(error).__name__}: "
+                                                  f"{error}), a bug in claimlab")
         claims.append(ClaimPage(spec=spec, claim=claim, result=result,
                                 runs=table[table.id.isin(result.runs)], swept=swept,
                                 excerpt=claim_excerpt(source, claim)))
@@ -135,11 +139,19 @@ def _evaluate(spec: Spec, plan: Plan, spec_file: Path,
                           claims=claims)
 
 
-def _swept_columns(spec: Spec, plan: Plan) -> list[str]:
-    """The config paths the plan's runs differ in: the grid's, in spec order, then the rest."""
+def _swept_columns(spec: Spec, plan: Plan, table: pd.DataFrame) -> list[str]:
+    """The columns of the runs table the plan's runs differ in: the grid's, in spec order,
+    then the rest. A swept section (`optimizer: [{kind: adamw}, {kind: sgd}]`) is the
+    columns under it that differ."""
     overridden = {key for run in plan.runs for key in run.overrides}
     ordered = [key for key in spec.sweep.grid if key in overridden]
-    return ordered + sorted(overridden - set(ordered))
+    columns = []
+    for key in ordered + sorted(overridden - set(ordered)):
+        under = [column for column in config_columns(table)
+                 if column.startswith(f"{key}.") and table[column].nunique(dropna=False) > 1]
+        # A section's kind names its variant, so it leads.
+        columns += [key] if key in table else sorted(under, key=lambda c: c != f"{key}.kind")
+    return list(dict.fromkeys(columns))
 
 
 def _check_unique_names(specs: list[Spec]) -> None:

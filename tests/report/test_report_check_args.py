@@ -33,7 +33,18 @@ CASES = {
     "a final metric where a curve is wanted": (
         "check: {kind: crossing, metric: final.val_loss, a: {seed: 0}, b: {seed: 1}}",
         "FILE:7:37: claims[0].check.metric: expected a metric logged at each step like "
-        "'val_loss' (a curve, without 'final.'), found 'final.val_loss'"),
+        "'val_loss' (a curve, without 'final.'), or a family reduced to one like "
+        "'min(attn_entropy_min/*)', found 'final.val_loss'"),
+    "a metric no run logs": (
+        "check: {kind: monotone, metric: final.val_los, along: model.width, "
+        "direction: increasing}",
+        "FILE:7:37: claims[0].check.metric: no planned run logs a metric 'final.val_los' (did "
+        "you mean 'final.val_loss', 'final.val_loss/code'?)"),
+    "a family the runs do not measure": (
+        "check: {kind: slope, metric: min(final.sharpness*), against: model.width, "
+        "within: [0, 1]}",
+        "FILE:7:34: claims[0].check.metric: no planned run logs 'final.sharpness*': it is "
+        "measured only when eval.sharpness is set"),
     "a misspelt axis": (
         "check: {kind: power_law_fit, metric: final.val_loss, against: model.widht, "
         "exponent: [-1, 0]}",
