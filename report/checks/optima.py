@@ -10,7 +10,9 @@ is. Its uncertainty, in log10 units of x, has two parts:
             their data order); 0 with one seed
     shape   what the parabola cannot vouch for: how far its vertex is from that of a parabola
             fitted by least squares to the best point and up to two neighbours on each side
-            (with seeds, less the part of that distance the bootstrap puts down to noise);
+            (with seeds, less the part of that distance the bootstrap puts down to noise),
+            scaled to the narrow parabola's share of it on a lopsided bowl (_narrow_share)
+            and at most the grid's resolution (below);
             where there are no such points to compare with (three points, or a neighbour that
             did not complete), the grid's own resolution, a spacing / sqrt(12) (the standard
             deviation of a value known only to lie within half a spacing of the best point)
@@ -108,8 +110,11 @@ def optimum(runs: pd.DataFrame, *, x: str, metric: str) -> Optimum | None:
     noise, misfit_noise = _bootstrap(runs, x=x, metric=metric,
                                      values=line[x][window].to_numpy(float))
     # The two parabolas disagree through the bowl's shape and through noise: with seeds, the
-    # noise's share (its bootstrap variance) is taken out.
-    shape = math.sqrt(max((vertex - wide) ** 2 - misfit_noise ** 2, 0.0)) \
+    # noise's share (its bootstrap variance) is taken out; of what is left, the narrow
+    # parabola's own share is its error, which checking it can only make smaller than the
+    # grid's resolution.
+    shape = min(math.sqrt(max((vertex - wide) ** 2 - misfit_noise ** 2, 0.0))
+                * _narrow_share(logs[window] - logs[best]), resolution) \
         if wide is not None else resolution
     return Optimum(x=10 ** vertex, grid_x=grid_x, noise=noise, shape=shape, spacing=spacing,
                    seeds=seeds, basis="parabola" if wide is None else "parabolas", edge=None)
@@ -148,6 +153,25 @@ def _vertices(u: np.ndarray, y: np.ndarray) -> tuple[float, float | None] | None
     if vertex is None:
         return None
     return vertex, _vertex(u, y) if len(y) > 3 else None
+
+
+def _narrow_share(u: np.ndarray) -> float:
+    """How much of the distance between the narrow parabola's vertex and the wide one's is
+    the narrow one's own error, when the bowl is lopsided (a cubic term c u^3, u measured
+    from the best point): each vertex moves by c times the slope that fitting u^3 with a
+    parabola through its points takes on, so the narrow one's error is its slope over the
+    difference of the two (0.42 on an even grid: a five-point parabola is pulled 2.4 times
+    as far as a three-point one)."""
+    best = int(np.flatnonzero(u == 0)[0])
+    narrow = _cubic_pull(u[best - 1:best + 2])
+    wide = _cubic_pull(u)
+    return abs(narrow / (wide - narrow)) if wide != narrow else 1.0
+
+
+def _cubic_pull(u: np.ndarray) -> float:
+    """The linear coefficient of the least-squares parabola through (u, u^3)."""
+    _, linear, _ = np.polyfit(u, u ** 3, 2)
+    return float(linear)
 
 
 def _vertex(u: np.ndarray, y: np.ndarray) -> float | None:

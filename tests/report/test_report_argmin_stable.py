@@ -78,6 +78,20 @@ def test_optima_closer_than_the_grid_spacing_are_resolved(experiment):
         pytest.approx(0.5)
 
 
+@pytest.mark.parametrize("centre", [-2.0, -2.1, -2.25, -1.9])
+def test_a_lopsided_bowls_optimum_carries_the_parabolas_error(experiment, centre):
+    # Steeper on the high side, as losses are: the parabola through the best point and its
+    # neighbours misses the true optimum by a few hundredths of a decade, and says so.
+    def lopsided(config):
+        d = math.log10(config.optimizer.lr) - centre
+        return 2 + 0.3 * d ** 2 + 0.1 * d ** 3 + 0.02 * d ** 4
+
+    result = evaluate(experiment(bowl_spec(), lopsided))
+    for width in (64, 256):
+        missed = abs(math.log10(best(result, width)) - centre)
+        assert 0.01 < missed < 2 * uncertainty(result, width) < 0.15
+
+
 def test_noisy_seeds_near_the_tolerance_are_inconclusive_and_say_what_would_decide(experiment):
     centres = {64: -2.0, 256: -1.55}
     noisy = evaluate(experiment(bowl_spec(seeds=(0, 1, 2)), bowls(centres, noise=0.03)))
