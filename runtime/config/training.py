@@ -72,7 +72,7 @@ class SharpnessConfig(Strict):
     every: PositiveInt = 100
     """measure every this many steps, and at the last step"""
     iterations: PositiveInt = 20
-    """Hessian-vector products per measurement (each costs about one and a half training
+    """Hessian-vector products per measurement (each costs about two and a half training
     steps)"""
 
 

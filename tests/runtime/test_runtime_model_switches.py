@@ -205,3 +205,15 @@ def test_the_llama_preset_is_its_fields_and_written_fields_win():
 def test_impossible_switches_are_errors(switches, message):
     with pytest.raises(ValidationError, match=re.escape(message)):
         ModelConfig(**switches)
+
+
+@pytest.mark.slow
+def test_torch_compile_trains_the_switches_to_the_same_curve(tiny, tmp_path):
+    model = {**SMALL, "depth": 1, "preset": "llama", "qk_norm": True, "sigma_reparam": True}
+    config = tiny(model=model, budget={"steps": 12}, eval={"every": 6, "diagnostics_every": 4})
+    eager = train(config, tmp_path / "eager")
+    compiled = train(config.model_copy(update={"execution": config.execution.model_copy(
+        update={"compile": True})}), tmp_path / "compiled")
+    assert compiled["status"] == "completed", compiled.get("error")
+    for key, value in eager["final"].items():
+        assert compiled["final"][key] == pytest.approx(value, rel=1e-4)
