@@ -3,7 +3,11 @@ eigenvalue) every K steps, and the validation loss of weight averages (EMA, the 
 checkpoints)."""
 
 import json
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 import torch
@@ -14,10 +18,12 @@ from runtime.config.run import ModelConfig, ParametrizationConfig
 from runtime.config.training import EvalConfig
 from runtime.diagnostics.sharpness import top_eigenvalue
 from runtime.model.gpt import GPT
+from runtime.results import run_dir
 from runtime.train import train
 from runtime.training.averaging import WeightAverages
 from runtime.training.evaluation import loss_fn
 
+ROOT = Path(__file__).resolve().parents[2]
 TIMING = ("time_s", "tokens_per_s", "flops_per_s")
 
 
@@ -127,3 +133,30 @@ def test_a_stopped_run_resumes_its_averages_and_measurements_exactly(tiny, tmp_p
     def strip(records):
         return [{k: v for k, v in r.items() if k not in TIMING} for r in records]
     assert strip(metrics(tmp_path / "resumed")) == strip(metrics(tmp_path / "straight"))
+
+
+@pytest.mark.slow
+def test_two_processes_measure_what_one_does(tiny, tmp_path):
+    """Under data parallelism the Hessian is the whole batch's, the averages and σReparam's
+    estimates agree across processes, and full-batch training splits the one fixed set."""
+    config = tiny(model={"sigma_reparam": True}, data={"full_batch": True},
+                  budget={"steps": 20}, eval={"every": 10, "diagnostics_every": 0, "ema": 0.9,
+                                              "sharpness": {"every": 10, "iterations": 5}})
+    job = tmp_path / f"{config.run_id()}.json"
+    job.write_text(config.model_dump_json())
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    curves = []
+    for processes in (1, 2):
+        results = tmp_path / f"p{processes}"
+        done = subprocess.run(
+            [sys.executable, "-m", "torch.distributed.run", "--standalone",
+             f"--nproc_per_node={processes}", "-m", "runtime.train", str(job), "--results",
+             str(results)], env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr[-3000:]
+        curves.append(metrics(run_dir(results, config.run_id())))
+    one, two = curves
+    for single, parallel in zip(one, two):
+        for key in ("train_loss", "val_loss", "val_loss/ema", "sharpness"):
+            if key in single:
+                assert parallel[key] == pytest.approx(single[key], rel=1e-4, abs=1e-5), key
+    assert [r["step"] for r in two if "sharpness" in r] == [10, 20]
