@@ -166,6 +166,41 @@ class Matches(_TwoArms):
     sigmas: Sigmas = 2.0
 
 
+class NotWorse(_TwoArms):
+    """Non-inferiority: the runs of `a` are not worse than those of `b` on `metric` by more
+    than `margin`, at every point the two arms share (paired as in `ordering`, means over
+    seeds). Worse is higher (a loss)[; with `higher_is_better`, lower][; with `relative`,
+    the margin is a fraction of the score of the runs of `b`]. A pair holds when how much worse
+    `a` is stays below the margin by more than `sigmas` standard errors of the seed-to-seed
+    noise, and clearly fails when it is past the margin by more than them. Supported when
+    every pair holds; not supported when any pair clearly fails; inconclusive while runs are
+    missing, unfinished, failed or diverged, when no pair has both sides, or when the noise
+    leaves a pair undecided.[ Each arm is first tuned: at each of its points it stands for
+    its setting of `tuned` with the lowest mean over seeds; a diverged setting is never the
+    best, and a best at the lowest or highest value swept leaves the claim inconclusive.]"""
+
+    ARMS = ("a", "b")
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "not_worse", "metric": "final.val_loss", "a": {"optimizer.kind": "apollo"},
+        "b": {"optimizer.kind": "adamw"}, "margin": 0.01, "relative": True,
+        "tuned": ["optimizer.lr"]}
+    kind: Literal["not_worse"] = Field(
+        "not_worse", description="one arm is no worse than another by more than a margin")
+    metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
+    a: Arm = Field(description="axis -> value: the runs that must not be worse (the cheaper "
+                               "method, say)")
+    b: Arm = Field(description="axis -> value: the runs they are compared with")
+    margin: Annotated[float, Field(ge=0)] = Field(
+        description="how much worse `a` may be, in the metric's units (or as a fraction of "
+                    "`b` when `relative`)")
+    relative: bool = Field(False, description="measure the margin as a fraction of `b`")
+    higher_is_better: bool = Field(
+        False, description="the metric is better when higher (an accuracy), not lower (a loss)")
+    tuned: tuple[Axis, ...] = Field((), description=TUNED_DESCRIPTION)
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
+    sigmas: Sigmas = 2.0
+
+
 class Slope(CheckArgs):
     """The slope of log10 `metric` against log10 `against`, fitted by least squares to the
     means over seeds, lies within `within`. When `metric` ends in `*` every final metric
@@ -201,6 +236,56 @@ class Slope(CheckArgs):
                 f"over and against must be different axes, both are {self.over!r}")
         if self.over is not None and self.metric.endswith("*"):
             raise ValueError("with `over`, metric must name one final metric, not a prefix")
+        return self
+
+
+class StabilityEdge(CheckArgs):
+    """The edge of stability along `over`[, for each value of `across`]: the `side` value of
+    `over` swept up to which no seed diverges, read from the stable end of the sweep to the
+    first value where a seed diverged. The edge is the midpoint in log10 of that last stable
+    value and the first diverged one, known to the gap between them (a standard uncertainty
+    of gap / sqrt(12)).[ Supported when `slope` holds the slope of log10 edge against log10
+    `across`, by more than `sigmas` standard errors propagated from the edges'
+    uncertainties; not supported when the slope clearly lies outside it.][ Supported when
+    `ratio` holds the edge divided by that of the runs with `versus`[ at every value of
+    `across` both have], by more than `sigmas` standard uncertainties; not supported when
+    one ratio clearly lies outside it.] Inconclusive while runs are missing, unfinished or
+    failed before the edge, when no value swept diverged (the edge is beyond the sweep) or
+    the first value swept did, or when a difference is within the uncertainty."""
+
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "stability_edge", "over": "optimizer.lr", "across": "model.width",
+        "slope": [-0.1, 0.1], "where": {"parametrization.kind": "mup"}}
+    kind: Literal["stability_edge"] = Field(
+        "stability_edge", description="the largest (or smallest) stable value of an axis")
+    over: Axis = Field(description="the axis whose stable range is measured, e.g. optimizer.lr")
+    side: Literal["highest", "lowest"] = Field(
+        "highest", description="which end of the stable range: highest or lowest")
+    across: Axis | None = Field(
+        None, description="an edge per value of this axis, e.g. model.width")
+    slope: Interval | None = Field(
+        None, description="[low, high]: the log-log slopes of the edge against `across` that "
+                          "support the claim")
+    versus: Where | None = Field(
+        None, description="axis -> value: runs whose edges the checked ones are divided by")
+    ratio: Interval | None = Field(
+        None, description="[low, high]: with `versus`, the ratios of the edges that support "
+                          "the claim, e.g. [2, .inf] for at least twice as far")
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
+    sigmas: Sigmas = 2.0
+
+    @model_validator(mode="after")
+    def _one_test(self) -> StabilityEdge:
+        if (self.slope is None) == (self.ratio is None):
+            raise ValueError("give either slope (with across) or ratio (with versus)")
+        if self.slope is not None and self.across is None:
+            raise ValueError("slope fits the edge against `across`; give across too")
+        if self.ratio is not None and self.versus is None:
+            raise ValueError("ratio divides by the edges of `versus`; give versus too")
+        if self.ratio is not None and self.ratio[0] <= 0:
+            raise ValueError(f"ratio bounds must be positive, found {list(self.ratio)}")
+        if self.across is not None and self.across == self.over:
+            raise ValueError(f"over and across must be different axes, both are {self.over!r}")
         return self
 
 
@@ -309,7 +394,8 @@ class Monotone(CheckArgs):
 
 
 CheckConfig = Annotated[
-    ArgminStable | Ordering | Matches | Slope | PowerLawFit | CurveFitPredict | Crossing | Monotone,
+    ArgminStable | Ordering | Matches | NotWorse | Slope | StabilityEdge | PowerLawFit
+    | CurveFitPredict | Crossing | Monotone,
     Field(discriminator="kind"),
 ]
 
@@ -319,7 +405,9 @@ CHECKS = Registry("check", {
     "argmin_stable": "report.checks.argmin_stable:argmin_stable",
     "ordering": "report.checks.ordering:ordering",
     "matches": "report.checks.matches:matches",
+    "not_worse": "report.checks.not_worse:not_worse",
     "slope": "report.checks.slope:slope",
+    "stability_edge": "report.checks.stability_edge:stability_edge",
     "power_law_fit": "report.checks.power_law_fit:power_law_fit",
     "curve_fit_predict": "report.checks.curve_fit_predict:curve_fit_predict",
     "crossing": "report.checks.crossing:crossing",
