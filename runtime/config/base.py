@@ -7,7 +7,10 @@ runtime/config/data.py) can share them without importing the config that include
 from __future__ import annotations
 
 import enum
+import functools
 import math
+import typing
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field
@@ -43,18 +46,53 @@ def identity_exclusions(model: BaseModel) -> dict[str | int, Any]:
     NEVER fields, and IF_CHANGED fields at their default, in `model` and every section,
     list item and mapping value inside it."""
     out: dict[str | int, Any] = {}
-    for name, info in type(model).model_fields.items():
-        value = getattr(model, name)
-        marks = [mark for mark in info.metadata if isinstance(mark, Identity)]
-        if Identity.NEVER in marks or (
-                Identity.IF_CHANGED in marks
-                and value == info.get_default(call_default_factory=True)):
-            out[name] = True
-            continue
-        inner = _inner_exclusions(value)
-        if inner:
-            out[name] = inner
+    for field in _identity_fields(type(model)):
+        value = getattr(model, field.name)
+        if field.mark is Identity.NEVER or (field.mark is Identity.IF_CHANGED
+                                            and value == field.default):
+            out[field.name] = True
+        elif field.mark is None and (inner := _inner_exclusions(value)):
+            out[field.name] = inner
     return out
+
+
+@dataclass(frozen=True)
+class _IdentityField:
+    name: str
+    mark: Identity | None   # None: a field that may hold models with marked fields
+    default: Any
+
+
+@functools.cache
+def _identity_fields(model: type[BaseModel]) -> tuple[_IdentityField, ...]:
+    """The fields of `model` that identity_exclusions must look at: the marked ones, and those
+    that can hold a model with marked fields (computed once per model class, so that hashing
+    a run walks only the few sections that have any)."""
+    fields = []
+    for name, info in model.model_fields.items():
+        marks = [mark for mark in info.metadata if isinstance(mark, Identity)]
+        if marks:
+            fields.append(_IdentityField(name, marks[0], info.get_default(
+                call_default_factory=True)))
+        elif any(_has_marks(inner) for inner in _models_in(info.annotation)):
+            fields.append(_IdentityField(name, None, None))
+    return tuple(fields)
+
+
+def _has_marks(model: type[BaseModel], seen: frozenset[type] = frozenset()) -> bool:
+    if model in seen:
+        return False
+    return any(
+        any(isinstance(mark, Identity) for mark in info.metadata)
+        or any(_has_marks(inner, seen | {model}) for inner in _models_in(info.annotation))
+        for info in model.model_fields.values())
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The models a field's annotation can hold, through unions, Annotated and containers."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in typing.get_args(annotation) for model in _models_in(arg)]
 
 
 def _inner_exclusions(value: Any) -> dict[str | int, Any]:
