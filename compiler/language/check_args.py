@@ -372,6 +372,91 @@ class Crossing(_TwoArms):
     sigmas: Sigmas = 2.0
 
 
+class Event(BaseModel):
+    """The first time a logged curve crosses a threshold: `metric` at or above `above`, or
+    at or below `below` (reaching a target loss)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    metric: CurveMetric = Field(description="a logged curve, e.g. val_loss or grad_norm")
+    above: float | None = Field(None, description="the event is the curve reaching this or more")
+    below: float | None = Field(None, description="the event is the curve reaching this or less")
+
+    @model_validator(mode="after")
+    def _one_threshold(self) -> Event:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("give one threshold: above or below")
+        return self
+
+    def __str__(self) -> str:
+        """As a rule or summary says it: `val_loss <= 3.5`."""
+        if self.above is not None:
+            return f"{self.metric} >= {self.above:g}"
+        return f"{self.metric} <= {self.below:g}"
+
+
+EVENT_DESCRIPTION = ("{metric: <curve>, above: <value>} or {metric: <curve>, below: <value>}: "
+                     "the first time the curve reaches the value")
+UNIT_DESCRIPTION = "time counted in optimizer steps (step) or training tokens (tokens)"
+
+
+class TimeTo(_TwoArms):
+    """The runs of `faster` reach `event` sooner than those of `slower`[, `factor` times
+    sooner or more], at every point the two arms share (paired as in `ordering`). A run's
+    time is the first `unit` at which its curve crosses the threshold, interpolated between
+    the two logged points around it, which bound its resolution (a standard uncertainty of
+    their gap / sqrt(12)); each side of a pair is its mean over seeds, its uncertainty with
+    the seed-to-seed spread. Diverged runs count with the curve they logged before they
+    diverged. A pair holds when the ratio of the times clears the claim by more than `sigmas`
+    standard errors, or when `faster` reaches the event well before `slower`'s curves end
+    without it; it fails when `slower` is clearly sooner, or reaches the event while
+    `faster`'s runs end (or diverge) without it. Supported when every pair holds; not
+    supported when any pair clearly fails; inconclusive while runs are missing, unfinished
+    or failed, when neither side of a pair reaches the event, when seeds disagree on
+    whether it is reached, or when the times are within their uncertainty."""
+
+    ARMS = ("faster", "slower")
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "time_to", "event": {"metric": "val_loss", "below": 3.5},
+        "faster": {"optimizer.kind": "muon"}, "slower": {"optimizer.kind": "adamw"},
+        "factor": 1.2, "unit": "tokens"}
+    kind: Literal["time_to"] = Field(
+        "time_to", description="one arm reaches a threshold sooner than another")
+    event: Event = Field(description=EVENT_DESCRIPTION)
+    faster: Arm = Field(description="axis -> value: the runs that should reach it sooner")
+    slower: Arm = Field(description="axis -> value: the runs they are compared with")
+    factor: Annotated[float, Field(ge=1)] = Field(
+        1.0, description="how many times sooner, at least (1: sooner at all)")
+    unit: Literal["step", "tokens"] = Field("step", description=UNIT_DESCRIPTION)
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
+    sigmas: Sigmas = 2.0
+
+
+class EventOrder(CheckArgs):
+    """In each run, `first` happens before `then` ("the gradient norm spikes before the loss
+    does"). Each event's time is the first `unit` at which its curve crosses its threshold,
+    interpolated between the two logged points around it, which bound its resolution (a
+    standard uncertainty of their gap / sqrt(12)). Only runs in which `then` happens are
+    judged, diverged runs with the curves they logged before they diverged. A run holds
+    when `first` comes before `then` by more than `sigmas` standard uncertainties of the
+    difference, and fails when it clearly comes after, or not at all. Supported when every
+    judged run holds; not supported when any fails; inconclusive while runs are missing,
+    unfinished or failed, when no run shows `then`, or when the two times are within their
+    resolution of each other."""
+
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "event_order", "first": {"metric": "grad_norm", "above": 10.0},
+        "then": {"metric": "train_loss", "above": 6.0},
+        "where": {"parametrization.kind": "sp"}}
+    kind: Literal["event_order"] = Field(
+        "event_order", description="one event comes before another in each run")
+    first: Event = Field(description=EVENT_DESCRIPTION + ", which should come first")
+    then: Event = Field(description=EVENT_DESCRIPTION + ", which should come after it")
+    unit: Literal["step", "tokens"] = Field("step", description=UNIT_DESCRIPTION)
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
+    sigmas: Sigmas = 2.0
+
+
 class Monotone(CheckArgs):
     """`metric` (mean over seeds) is `direction` at every step along `along`, on each line
     of runs that differ only in `along` (and seed). With two or more seeds, a step counts
@@ -395,7 +480,7 @@ class Monotone(CheckArgs):
 
 CheckConfig = Annotated[
     ArgminStable | Ordering | Matches | NotWorse | Slope | StabilityEdge | PowerLawFit
-    | CurveFitPredict | Crossing | Monotone,
+    | CurveFitPredict | Crossing | TimeTo | EventOrder | Monotone,
     Field(discriminator="kind"),
 ]
 
@@ -411,5 +496,7 @@ CHECKS = Registry("check", {
     "power_law_fit": "report.checks.power_law_fit:power_law_fit",
     "curve_fit_predict": "report.checks.curve_fit_predict:curve_fit_predict",
     "crossing": "report.checks.crossing:crossing",
+    "time_to": "report.checks.time_to:time_to",
+    "event_order": "report.checks.event_order:event_order",
     "monotone": "report.checks.monotone:monotone",
 })

@@ -98,8 +98,17 @@ class Completed:
     records: list[dict[str, float]] | None = None
 
 
-# What became of a run: a final val loss or Completed (completed), or a status without one.
-Outcome = float | str | Completed | None     # None: never started (missing)
+@dataclass(frozen=True)
+class Diverged:
+    """A run that diverged at step `at`, having logged these records up to it."""
+
+    records: list[dict[str, float]]
+    at: int
+
+
+# What became of a run: a final val loss or Completed (completed), Diverged, or a status
+# without one.
+Outcome = float | str | Completed | Diverged | None     # None: never started (missing)
 
 
 def records(steps: range, *, lr: Callable[[int], float], **metrics: Callable[[int], float]
@@ -126,7 +135,7 @@ def write_run(results: Path, run: PlannedRun, outcome: Outcome) -> None:
     if isinstance(outcome, float):
         outcome = Completed(final={"val_loss": outcome, "train_loss": outcome - 0.1})
     steps = run.config.budget.steps
-    logged = outcome.records if isinstance(outcome, Completed) else None
+    logged = outcome.records if isinstance(outcome, Completed | Diverged) else None
     with (directory / "metrics.jsonl").open("w", encoding="utf-8") as f:
         for record in logged or _falling_curve(run, outcome):
             f.write(json.dumps(record) + "\n")
@@ -136,6 +145,8 @@ def write_run(results: Path, run: PlannedRun, outcome: Outcome) -> None:
                                "wall_time_s": 1.5, "final": {}}
     if isinstance(outcome, Completed):
         summary.update(status="completed", final=outcome.final)
+    elif isinstance(outcome, Diverged):
+        summary.update(status="diverged", diverged_at=outcome.at)
     elif outcome == "diverged":
         summary.update(status="diverged", diverged_at=17)
     elif outcome == "failed":
