@@ -312,6 +312,63 @@ class PowerLawFit(CheckArgs):
     where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
 
 
+class JointPowerLaw(CheckArgs):
+    """Fits `metric`[ (with `over`: the optimum of `over` at each pair of values of
+    `against`, as in `argmin_stable`)] as a law in the two axes of `against`, x1 and x2.
+    The law, `law`, is either product, y = c * x1^a * x2^b, fitted by least squares in log
+    space, or chinchilla, y = E + A * x1^-a + B * x2^-b (Hoffmann et al. 2022), fitted by
+    least squares on y with the exponents searched on a grid refined around the best. Each
+    exponent gets a `confidence` interval by bootstrap (the fitted points resampled with a
+    fixed seed[, each optimum redrawn within its uncertainty with `over`]). Supported when
+    each exponent's interval lies within its range in `exponents`; not supported when one
+    lies wholly outside; inconclusive when one straddles an edge, while runs are missing,
+    unfinished, failed or diverged[ (with `over`, a diverged run only bounds an optimum)],
+    or with too few points to fit (two values of each axis and four points for `product`,
+    three and six for `chinchilla`).[ The runs with `held_out` are left out of the fit and
+    predicted by it, and the mean relative error of the prediction is reported[; it must
+    be at most `tolerance` as well].]"""
+
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "joint_power_law", "metric": "final.val_loss", "against": ["N", "D"],
+        "law": "chinchilla", "exponents": [[0.2, 0.5], [0.2, 0.5]],
+        "held_out": {"model.width": 512}, "tolerance": 0.02}
+    kind: Literal["joint_power_law"] = Field(
+        "joint_power_law", description="a metric or an optimum as a law in two axes")
+    metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
+    against: tuple[Axis, Axis] = Field(description="[x1, x2]: the two axes, e.g. [N, D]")
+    law: Literal["product", "chinchilla"] = Field(
+        "product", description="product: c * x1^a * x2^b; chinchilla: E + A * x1^-a + "
+                               "B * x2^-b")
+    exponents: tuple[Interval, Interval] = Field(
+        description="[[low, high], [low, high]]: the exponents a and b that support the claim")
+    over: Axis | None = Field(
+        None, description="fit the optimum of this axis (e.g. optimizer.lr) instead of the "
+                          "metric")
+    held_out: Where | None = Field(
+        None, description="axis -> value: runs left out of the fit, whose prediction error "
+                          "is reported")
+    tolerance: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="with `held_out`: the largest mean relative error of the "
+                          "prediction that supports the claim")
+    confidence: Annotated[float, Field(gt=0.5, lt=1)] = Field(
+        0.95, description="coverage of each exponent's confidence interval")
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> JointPowerLaw:
+        if self.against[0] == self.against[1]:
+            raise ValueError(f"against needs two different axes, both are {self.against[0]!r}")
+        if self.over is not None and self.over in self.against:
+            raise ValueError(f"over must differ from the axes of against, found {self.over!r}")
+        if self.over is not None and self.law == "chinchilla":
+            raise ValueError("fit optima with the product law: chinchilla's irreducible term "
+                             "is a loss's")
+        if self.tolerance is not None and self.held_out is None:
+            raise ValueError("tolerance judges the prediction of the held-out runs; give "
+                             "held_out too")
+        return self
+
+
 class CurveFitPredict(_TwoArms):
     """Fits a loss-curve law (`law`) to the `metric` curves of the `fit` runs, predicts the
     curves of the held-out `predict` runs from their learning-rate schedules, and reports the
@@ -480,7 +537,7 @@ class Monotone(CheckArgs):
 
 CheckConfig = Annotated[
     ArgminStable | Ordering | Matches | NotWorse | Slope | StabilityEdge | PowerLawFit
-    | CurveFitPredict | Crossing | TimeTo | EventOrder | Monotone,
+    | JointPowerLaw | CurveFitPredict | Crossing | TimeTo | EventOrder | Monotone,
     Field(discriminator="kind"),
 ]
 
@@ -494,6 +551,7 @@ CHECKS = Registry("check", {
     "slope": "report.checks.slope:slope",
     "stability_edge": "report.checks.stability_edge:stability_edge",
     "power_law_fit": "report.checks.power_law_fit:power_law_fit",
+    "joint_power_law": "report.checks.joint_power_law:joint_power_law",
     "curve_fit_predict": "report.checks.curve_fit_predict:curve_fit_predict",
     "crossing": "report.checks.crossing:crossing",
     "time_to": "report.checks.time_to:time_to",

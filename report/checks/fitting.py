@@ -50,10 +50,47 @@ def fit_exponent(design: Design, y: np.ndarray, bounds: tuple[float, float],
     return ExponentFit(exponent=exponent, coefficients=coefficients, sse=sse)
 
 
+@dataclass(frozen=True)
+class TwoDecaysFit:
+    """y = E + A * x1^-a + B * x2^-b."""
+
+    exponents: tuple[float, float]      # a, b
+    coefficients: np.ndarray            # E, A, B
+
+
+def fit_two_decays(x1: np.ndarray, x2: np.ndarray, y: np.ndarray,
+                   bounds: tuple[float, float], grid: int = 41,
+                   zooms: int = 4) -> TwoDecaysFit:
+    """Least squares for y = E + A * x1^-a + B * x2^-b (Chinchilla's law in N and D), linear
+    in E, A, B once a and b are fixed: the best pair of a grid over `bounds` in each, then
+    of finer grids around it, each pair solved exactly (all of a grid at once). Pass x1 and
+    x2 scaled near 1 (by their geometric means) for conditioning."""
+    (low_1, high_1), (low_2, high_2) = bounds, bounds
+    ones = np.ones_like(y)
+    for points in [grid] + [11] * zooms:
+        first, second = np.linspace(low_1, high_1, points), np.linspace(low_2, high_2, points)
+        decay_1 = x1[None, :] ** -first[:, None]              # (points, n)
+        decay_2 = x2[None, :] ** -second[:, None]
+        features = np.stack(np.broadcast_arrays(
+            ones[None, None, :], decay_1[:, None, :], decay_2[None, :, :]), axis=-1)
+        errors = _errors(features.reshape(points * points, len(y), 3), y)
+        i, j = divmod(int(np.argmin(errors)), points)
+        low_1, high_1 = first[max(i - 1, 0)], first[min(i + 1, points - 1)]
+        low_2, high_2 = second[max(j - 1, 0)], second[min(j + 1, points - 1)]
+    a, b = float(first[i]), float(second[j])
+    coefficients, *_ = np.linalg.lstsq(np.column_stack([ones, x1 ** -a, x2 ** -b]), y,
+                                       rcond=None)
+    return TwoDecaysFit(exponents=(a, b), coefficients=coefficients)
+
+
 def _grid_errors(design: Design, y: np.ndarray, exponents: np.ndarray) -> np.ndarray:
     """The least-squares error at each exponent, solved for all of them at once (by QR,
     which stays accurate when a feature spans many orders of magnitude)."""
-    features = np.stack([design(k) for k in exponents])
+    return _errors(np.stack([design(k) for k in exponents]), y)
+
+
+def _errors(features: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The least-squares error of y against each of a stack of designs (G, n, p)."""
     with np.errstate(all="ignore"):
         usable = np.isfinite(features).all(axis=(1, 2))
         features[~usable] = 1.0
