@@ -22,6 +22,7 @@ from compiler.planning.run_config import every_section, resolve_config, reusable
 from compiler.planning.stages import (
     Stage,
     StageRun,
+    ancestry,
     link,
     resolve_chain,
     stage_locations,
@@ -121,7 +122,7 @@ def planned_runs(base: RunConfig, sweep: Sweep, stages: Sequence[Stage] = (),
         if stages:
             # A stage run untouched by the values that differ is shared by design.
             for run in chain:
-                runs.setdefault(run.id, _stage_run(run, chain[0].config, overrides, stages))
+                runs.setdefault(run.id, _stage_run(run, chain, overrides))
             continue
         if run_id in runs:
             duplicates.append((overrides, made_by[run_id]))
@@ -168,23 +169,15 @@ def _staged_plan(spec: Spec) -> Plan:
                 warnings=warnings)
 
 
-def _stage_run(run: StageRun, root: RunConfig, overrides: tuple[Override, ...],
-               stages: Sequence[Stage]) -> PlannedRun:
+def _stage_run(run: StageRun, chain: Sequence[StageRun],
+               overrides: tuple[Override, ...]) -> PlannedRun:
     """The run of one stage, with the overrides that reach it: those of `base` (read back
-    from the chain's first run, which they set) and of its own and its ancestors' stages."""
-    ancestry = _ancestry(run.stage, stages)
-    reaching = [o for o in overrides if o.path[0] != "stages" or o.path[1] in ancestry]
+    from the chain's first run, which they set) and of its own stage and the stages it
+    starts from, as this combination chose them (a sweep may set a stage's `parent`)."""
+    reaching_stages = ancestry(run, chain)
+    root = chain[0].config
+    reaching = [o for o in overrides if o.path[0] != "stages" or o.path[1] in reaching_stages]
     values = {".".join(o.path): to_jsonable_python(
                   o.value if o.path[0] == "stages" else _value(root, o.path))
               for o in reaching}
     return PlannedRun(id=run.id, overrides=values, config=run.config, stage=run.stage)
-
-
-def _ancestry(name: str, stages: Sequence[Stage]) -> set[str]:
-    by_name = {stage.name: (i, stage) for i, stage in enumerate(stages)}
-    found = set()
-    while name is not None:
-        found.add(name)
-        index, stage = by_name[name]
-        name = stage.parent or (stages[index - 1].name if index else None)
-    return found

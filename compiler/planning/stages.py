@@ -110,6 +110,7 @@ class StageRun:
     stage: str
     config: RunConfig
     id: str
+    parent: str | None = None   # the stage it starts from (the sweep may choose it)
 
 
 def resolve_chain(data: Mapping[str, Any], stages: Sequence[Stage]) -> list[StageRun]:
@@ -125,16 +126,41 @@ def resolve_chain(data: Mapping[str, Any], stages: Sequence[Stage]) -> list[Stag
         if index == 0:
             merged, start = _merged(root, sections), None
         else:
-            parent_data, parent = done[own.get("parent") or stages[index - 1].name]
+            parent_data, parent = _parent(stage, own, stages[index - 1], done)
             merged = _merged(parent_data, sections)
             start = _start(stage, own, parent)
         config, run_id = _resolve(stage.name, own, {**merged, "start": start})
         if start is not None:
             _check_fits(stage.name, config, parent.config)
-        run = StageRun(stage.name, config, run_id)
+        run = StageRun(stage.name, config, run_id, parent=None if start is None else parent.stage)
         done[stage.name] = (merged, run)
         runs.append(run)
     return runs
+
+
+def _parent(stage: Stage, own: Mapping[str, Any], before: Stage,
+            done: Mapping[str, tuple[dict[str, Any], StageRun]],
+            ) -> tuple[dict[str, Any], StageRun]:
+    """The config data and run of the stage `stage` starts from: its `parent`, which a sweep
+    may set (the spec's own was checked by _chain), or the stage `before` it."""
+    name = own.get("parent") or before.name
+    if name not in done:
+        raise SpecError([Problem(("stages", stage.name, "parent"),
+                                 f"stage {stage.name!r} starts from {name!r}, which is not a "
+                                 "stage before it")])
+    return done[name]
+
+
+def ancestry(run: StageRun, chain: Sequence[StageRun]) -> set[str]:
+    """The stages of `chain` (one sweep combination's runs) whose values reach `run`: its
+    own, the one it starts from, that one's, and so on."""
+    by_stage = {link.stage: link for link in chain}
+    found: set[str] = set()
+    current: StageRun | None = run
+    while current is not None:
+        found.add(current.stage)
+        current = by_stage[current.parent] if current.parent else None
+    return found
 
 
 def _start(stage: Stage, own: Mapping[str, Any], parent: StageRun) -> dict[str, Any]:

@@ -122,3 +122,49 @@ def test_a_stage_may_drop_the_optimizer_state_to_change_optimizer(tmp_path):
                               "    optimizer: {kind: lion}\n").plan
     child = next(r for r in plan.runs if r.stage == "b")
     assert child.config.optimizer.kind == "lion" and not child.config.start.optimizer_state
+
+
+SWEPT_PARENT = """\
+name: swept-parent
+base:
+  model: {width: 32, depth: 1, head_dim: 16, seq_len: 32}
+  schedule: {kind: constant, warmup: 10}
+  budget: {steps: 100}
+stages:
+  - name: pretrain
+  - name: update
+    budget: {steps: 50}
+  - name: decay
+    parent: pretrain
+    schedule: {kind: linear}
+    budget: {steps: 20}
+sweep:
+  grid:
+    stages.update.optimizer.lr: [1.0e-4, 3.0e-4]
+    stages.decay.parent: [pretrain, update]
+"""
+
+
+def test_a_swept_parent_gives_each_run_the_overrides_of_the_stages_it_starts_from(tmp_path):
+    plan = compiled(tmp_path, SWEPT_PARENT).plan
+    by_id = {run.id: run for run in plan.runs}
+    decays = [run for run in plan.runs if run.stage == "decay"]
+    # From pretrain: one run whatever the update's LR; from each update: one run per LR.
+    assert len(decays) == 3
+    for run in decays:
+        parent = by_id[run.config.start.run]
+        assert parent.stage == run.overrides["stages.decay.parent"]
+        # A run lists what reaches it through its parent, and nothing that does not.
+        assert {key: value for key, value in run.overrides.items()
+                if key != "stages.decay.parent"} == parent.overrides
+    # So runs that differ say how: no two decay runs have the same overrides.
+    assert len({tuple(sorted(run.overrides.items())) for run in decays}) == 3
+
+
+@pytest.mark.parametrize("parent", ["nope", "decay"])
+def test_a_swept_parent_that_is_not_a_stage_before_is_located(tmp_path, parent):
+    text = SWEPT_PARENT.replace("[pretrain, update]", f"[pretrain, {parent}]")
+    with pytest.raises(SpecError) as caught:
+        compiled(tmp_path, text)
+    assert (f"spec.yaml:17:37: sweep.grid.stages.decay.parent[1]: stage 'decay' starts "
+            f"from '{parent}', which is not a stage before it") in str(caught.value)
