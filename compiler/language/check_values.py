@@ -85,7 +85,8 @@ FinalMetricPattern = Annotated[str, AfterValidator(_final_metric_pattern), LOGGE
 # family of them reduced at each step: `mean(val_loss/*)`.
 CurveMetric = Annotated[str, AfterValidator(_curve_metric), LOGGED]
 # Axis -> value: the runs that have every one of these values (an axis is a config path, a
-# summary field or a derived quantity: compiler/language/run_quantities.py).
+# summary field or a derived quantity: compiler/language/run_quantities.py); a value written
+# {one_of: [a, b]} takes runs with either.
 Where = dict[Axis, Any]
 # The runs of one side of a comparison, by the config values that set it apart.
 Arm = Annotated[Where, Field(min_length=1)]
@@ -93,4 +94,5 @@ Interval = Annotated[tuple[float, float], AfterValidator(_low_to_high)]
 
 Sigmas = Annotated[float, Field(gt=0, description="how many standard errors of the "
                                 "seed-to-seed noise a difference must clear to count")]
-WHERE_DESCRIPTION = "config path -> value: only runs with these values are checked"
+WHERE_DESCRIPTION = ("config path -> value (or {one_of: [value, ...]}): only runs with these "
+                     "values are checked")

@@ -52,17 +52,31 @@ def claim_value_problems(claims: Sequence[BaseModel]) -> list[Problem]:
             if not any(keys_are_paths(alt) for alt in alternatives(field.annotation)):
                 continue
             for path, value in (getattr(check, name) or {}).items():
-                where = ("claims", index, "check", name, path)
-                if not is_config_path(path):
-                    if isinstance(value, bool) or not isinstance(value, int | float):
-                        problems.append(Problem(where, f"{path} is a number, found {value!r}"))
-                    continue
-                try:
-                    value_adapter(split(path)).validate_python(value)
-                except ValidationError as error:
-                    problems += [Problem((*where, *p.path), p.message, p.at_key)
-                                 for p in explain(error, value, field_type(split(path)))]
+                problems += _where_value_problems(("claims", index, "check", name, path),
+                                                  path, value)
     return problems
+
+
+def _where_value_problems(where: tuple[str | int, ...], path: str, value: Any) -> list[Problem]:
+    """What is wrong with one value of a `where` or an arm: `{one_of: [...]}` lists values,
+    each checked like a single one."""
+    if isinstance(value, Mapping) and "one_of" in value:
+        options = value["one_of"]
+        if list(value) != ["one_of"] or not isinstance(options, list) or not options:
+            return [Problem(where, "expected {one_of: [value, ...]}: a list of at least one "
+                            f"value of {path} and no other key, found {value!r}")]
+        return [problem for i, option in enumerate(options)
+                for problem in _where_value_problems((*where, "one_of", i), path, option)]
+    if not is_config_path(path):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return [Problem(where, f"{path} is a number, found {value!r}")]
+        return []
+    try:
+        value_adapter(split(path)).validate_python(value)
+    except ValidationError as error:
+        return [Problem((*where, *p.path), p.message, p.at_key)
+                for p in explain(error, value, field_type(split(path)))]
+    return []
 
 
 def claim_metric_problems(claims: Sequence[BaseModel], logged: Logged) -> list[Problem]:

@@ -28,6 +28,7 @@ from report.checks.selection import (
     require_columns,
     select,
     sentence,
+    set_by_arms,
     varying,
 )
 from report.checks.verdict import CheckResult, Number
@@ -65,7 +66,8 @@ def curve_fit_predict(args: CurveFitPredict, table: pd.DataFrame,
     counts = Counts.of(both)
     blockers = counts.problems()
     # A law per value of what both arms sweep (each width has its own L0 and A).
-    shared = [key for key in varying(fit_runs) if key in varying(predict_runs)]
+    shared = [key for key in varying(fit_runs) if key in varying(predict_runs)
+              and not set_by_arms(key, args.fit, args.predict)]
     names = naming(both, varying(both))
     needed = len(PARAMETERS[args.law]) + 1
     laws: dict[str, FittedLaw] = {}

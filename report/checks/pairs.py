@@ -22,6 +22,7 @@ from report.checks.selection import (
     naming,
     require_columns,
     select,
+    set_by_arms,
     varying,
 )
 from report.checks.tuning import Tuned, tune
@@ -115,7 +116,8 @@ def compare(kind: str, table: pd.DataFrame, *, where: dict[str, Any], metric: st
         built.append(Arm(name=name, where=arm_where, keys=keys,
                          points=points(runs, keys, metric)))
     first, second = built
-    keys = [key for key in first.keys if key in second.keys]
+    keys = [key for key in first.keys
+            if key in second.keys and not set_by_arms(key, first.where, second.where)]
     pairs = first.points.merge(second.points, on=keys, how="inner", suffixes=("_1", "_2")) \
         if keys else first.points.merge(second.points, how="cross", suffixes=("_1", "_2"))
     both = checked.loc[matching(checked, first.where).index

@@ -53,17 +53,58 @@ class Counts:
                 "runs missing or unfinished": self.pending}
 
 
+@dataclass(frozen=True)
+class OneOf:
+    """A `where` value written `{one_of: [constant, cosine]}`: a run with any of them."""
+
+    values: tuple[Any, ...]
+
+    def __contains__(self, value: Any) -> bool:
+        return any(value == wanted for wanted in self.values)
+
+    def __str__(self) -> str:
+        return " or ".join(fmt(value) for value in self.values)
+
+
 def as_cells(where: dict[str, Any]) -> dict[str, Any]:
-    """`where` values as the table holds them (lists are tuples there)."""
-    return {key: tuple(value) if isinstance(value, list) else value
-            for key, value in where.items()}
+    """`where` values as the table holds them (lists are tuples there); a `one_of` as a
+    OneOf of such values."""
+    return {key: _cell(value) for key, value in where.items()}
+
+
+def _cell(value: Any) -> Any:
+    if is_one_of(value):
+        return OneOf(tuple(_cell(item) for item in value["one_of"]))
+    return tuple(value) if isinstance(value, list) else value
+
+
+def is_one_of(value: Any) -> bool:
+    return isinstance(value, dict) and list(value) == ["one_of"]
+
+
+def set_by_arms(key: str, *arms: dict[str, Any]) -> bool:
+    """Whether `key` is part of what tells the runs of an arm apart because the arm takes
+    `one_of` several values there: that key, or another in its section (schedule.floor
+    differs between a constant and a cosine schedule too). Such keys describe the arm; runs
+    of two arms are not paired on them."""
+    for arm in arms:
+        for path, value in arm.items():
+            section = path.rpartition(".")[0]
+            if is_one_of(value) and (key == path or (section and key.startswith(section + "."))):
+                return True
+    return False
+
+
+def matches(value: Any, wanted: Any) -> bool:
+    """Whether a run's config value is the one a `where` asks for (as_cells)."""
+    return value in wanted if isinstance(wanted, OneOf) else value == wanted
 
 
 def matching(table: pd.DataFrame, where: dict[str, Any]) -> pd.DataFrame:
     """The rows whose config has every value in `where`."""
     mask = pd.Series(True, index=table.index)
     for key, wanted in as_cells(where).items():
-        mask &= table[key].map(lambda value, wanted=wanted: value == wanted)
+        mask &= table[key].map(lambda value, wanted=wanted: matches(value, wanted))
     return table[mask]
 
 
@@ -155,11 +196,14 @@ def other_slices(table: pd.DataFrame, where: dict[str, Any]) -> list[dict[str, A
         return []
     cells = as_cells(where)
     combos = table[list(cells)].drop_duplicates().to_dict("records")
-    return sorted((c for c in combos if c != cells), key=lambda c: [str(v) for v in c.values()])
+    return sorted((c for c in combos
+                   if not all(matches(c[key], wanted) for key, wanted in cells.items())),
+                  key=lambda c: [str(v) for v in c.values()])
 
 
 def conditions(where: dict[str, Any]) -> str:
-    return ", ".join(f"{key}={fmt(value)}" for key, value in where.items())
+    return ", ".join(f"{key}={fmt(_cell(value) if is_one_of(value) else value)}"
+                     for key, value in where.items())
 
 
 def short(path: str) -> str:

@@ -159,3 +159,29 @@ def test_summary_fields_and_derived_quantities_are_axes(tmp_path):
     checks = [claim.check for claim in compile_spec(spec).spec.claims]
     assert (checks[0].against, checks[0].where, checks[1].against) == \
         ("summary.n_params", {"C": 1e12}, "tokens_per_param")
+
+
+@pytest.mark.parametrize(("where", "expected"), [
+    ("{one_of: [cosine, cosnie]}", "spec.yaml:9:78: claims[0].check.where.schedule.kind"
+                                   ".one_of[1]: expected one of"),
+    ("{one_of: []}", "spec.yaml:9:60: claims[0].check.where.schedule.kind: expected "
+                     "{one_of: [value, ...]}"),
+    ("{one_of: [cosine], also: 1}", "spec.yaml:9:60: claims[0].check.where.schedule.kind: "
+                                    "expected {one_of: [value, ...]}"),
+])
+def test_a_bad_one_of_is_reported_where_it_is_written(tmp_path, where, expected):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(textwrap.dedent(f"""\
+        name: s
+        sweep:
+          grid:
+            schedule.kind: [constant, cosine]
+        claims:
+          - id: c
+            statement: s
+            check: {{kind: monotone, metric: final.val_loss, along: optimizer.lr,
+                     direction: decreasing, where: {{schedule.kind: {where}}}}}
+        """))
+    with pytest.raises(SpecError) as error:
+        compile_spec(spec)
+    assert expected in str(error.value)

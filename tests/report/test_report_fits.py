@@ -143,3 +143,31 @@ def test_the_power_law_fits_from_a_later_step(experiment):
     assert result.numbers["held-out points"] == STEPS - 149
     assert set(result.numbers) >= {"alpha", "L0", "A"}
     assert "C" not in result.numbers
+
+
+def test_a_law_fitted_on_two_schedules_at_once_predicts_a_third(experiment):
+    # fit: {one_of: [constant, cosine]} fits one law to both curves (not a law per schedule,
+    # though schedule.kind, and schedule.floor with it, vary within both arms).
+    claim = predict(fit={"schedule.kind": {"one_of": ["constant", "cosine"]}})
+    spec = sweep_spec({"schedule.kind": ["constant", "cosine", "wsd"]}, [claim])
+    result = evaluate(experiment(spec, schedule_run))
+    assert result.verdict == "supported"
+    assert result.numbers["mean relative error"] < 1e-3
+    assert result.numbers["held-out points"] == STEPS
+    assert "the schedule.kind=constant or cosine runs" in result.rule
+    (fig,) = result.figures
+    fitted = {t.name for t in fig.data if t.xaxis != "x2"}
+    assert {"schedule.kind=constant", "schedule.kind=cosine"} <= fitted
+
+
+def test_a_one_of_side_is_compared_point_by_point_with_the_other(experiment):
+    # Each schedule of the one_of side is its own point, each compared with the constant.
+    claim = {"id": "decay-helps", "statement": "Decaying ends lower than constant.",
+             "check": {"kind": "ordering", "metric": "final.val_loss",
+                       "lower": {"schedule.kind": {"one_of": ["cosine", "wsd"]}},
+                       "higher": {"schedule.kind": "constant"}}}
+    spec = sweep_spec({"schedule.kind": ["constant", "cosine", "wsd"]}, [claim])
+    result = evaluate(experiment(spec, schedule_run))
+    assert result.verdict == "supported"
+    assert set(result.numbers) >= {"gap at schedule.kind=cosine", "gap at schedule.kind=wsd"}
+    assert result.numbers["runs"] == 3
