@@ -1,8 +1,10 @@
-"""Which runs start from which: the dependencies among a plan's jobs.
+"""Which runs read which: the dependencies among a plan's jobs.
 
-A run whose config has `start: {run: P, step: S}` needs P's checkpoint at step S, so P trains
-first, and a finished P that no longer has that checkpoint must train again (deterministic, so
-it reproduces its own results and writes the checkpoint on the way).
+A run whose config has `start: {run: P, step: S}` needs P's checkpoint at step S, an
+ensemble run each member's checkpoint at its step, and a run with a refined schedule the
+finished log of the run it refines (RunConfig.needs). So those runs train first, and a
+finished run that no longer has a checkpoint another needs must train again (deterministic,
+so it reproduces its own results and writes the checkpoint on the way).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from runtime.config.run import load_job
+from runtime.config.run import Need, load_job
 from runtime.results import checkpoint_path, run_dir
 
 
@@ -23,27 +25,28 @@ class JobLike(Protocol):
 
 @dataclass(frozen=True)
 class JobGraph:
-    # child run id -> (parent run id, the parent's step it starts from)
-    parents: dict[str, tuple[str, int]]
+    # run id -> the runs it reads (only runs that read some)
+    needs: dict[str, tuple[Need, ...]]
 
     @classmethod
     def of(cls, jobs: Sequence[JobLike]) -> JobGraph:
-        parents = {}
+        needs = {}
         for job in jobs:
-            start = load_job(str(job.path)).start
-            if start is not None:
-                parents[job.run_id] = (start.run, start.step)
-        return cls(parents)
+            found = load_job(str(job.path)).needs()
+            if found:
+                needs[job.run_id] = found
+        return cls(needs)
 
-    def parent(self, run_id: str) -> str | None:
-        link = self.parents.get(run_id)
-        return link[0] if link else None
+    def parents(self, run_id: str) -> set[str]:
+        """The runs `run_id` reads."""
+        return {need.run for need in self.needs.get(run_id, ())}
 
     def descendants(self, run_id: str) -> set[str]:
+        """The runs that read `run_id`, the runs that read those, and so on."""
         found, frontier = set(), {run_id}
         while frontier:
-            frontier = {child for child, (parent, _) in self.parents.items()
-                        if parent in frontier} - found
+            frontier = {child for child, needs in self.needs.items()
+                        if any(need.run in frontier for need in needs)} - found
             found |= frontier
         return found
 
@@ -56,11 +59,10 @@ class JobGraph:
         while changed:
             changed = False
             for child in list(todo):
-                if child not in self.parents:
-                    continue
-                parent, step = self.parents[child]
-                have = checkpoint_path(run_dir(results, parent), step).exists()
-                if parent in known and parent not in todo and not have:
-                    todo.add(parent)
-                    changed = True
+                for need in self.needs.get(child, ()):
+                    if need.step is None or need.run not in known or need.run in todo:
+                        continue
+                    if not checkpoint_path(run_dir(results, need.run), need.step).exists():
+                        todo.add(need.run)
+                        changed = True
         return todo

@@ -12,8 +12,9 @@ and a results folder: a run another process is training is set aside and tried a
 the other jobs are handed out, this time waiting for that process; a run it finished is
 reported as it finished.
 
-A run that starts from another's checkpoint (a stage) waits for that run, which trains once
-however many runs start from it; when it does not complete, they fail without training.
+A run that reads others (a stage starts from a checkpoint, an ensemble evaluates its members,
+a refined schedule reads a log) waits for them, and each trains once however many runs read
+it; when one does not complete, the runs that read it fail without training.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def run_jobs(
 
 
 class _Queue:
-    """The jobs still to train, handed out when the run each starts from has completed."""
+    """The jobs still to train, each handed out when the runs it reads have completed."""
 
     def __init__(self, jobs: list[Job], graph: JobGraph):
         self.jobs, self.graph = jobs, graph
@@ -122,7 +123,7 @@ class _Queue:
         left waits for a run in flight."""
         waiting = {job.run_id for job in self.jobs} | self.in_flight
         for job in self.jobs:
-            if self.graph.parent(job.run_id) not in waiting:
+            if not self.graph.parents(job.run_id) & waiting:
                 self.jobs.remove(job)
                 self.in_flight.add(job.run_id)
                 return job, job.run_id in self.held

@@ -18,8 +18,10 @@ trained once. Whoever takes the lease first trains; the others, this command inc
   - leave a run that another process is training to it: they print who holds it and exit 0,
     or with --wait wait for it to let go and then do as above (resuming what it left
     unfinished).
-A run whose summary is broken counts as not trained and is trained again. A run that starts
-from another's checkpoint waits for that run while another process is training it.
+A run whose summary is broken counts as not trained and is trained again. A run that reads
+another (starts from its checkpoint, ensembles it, derives its schedule from its log) waits
+for that run while another process is training it. An ensemble run trains nothing: it
+evaluates its members' averaged predictions (runtime/training/ensemble.py).
 
 A SIGTERM (a preempted job) makes the command checkpoint after the current step and exit with
 code 143, leaving the run unfinished, so the next start resumes it. Exit codes: 0 completed,
@@ -60,6 +62,7 @@ from runtime.results import (
 )
 from runtime.training import checkpoint, ddp
 from runtime.training.device import Device, pick
+from runtime.training.ensemble import evaluate_ensemble
 from runtime.training.trainer import Progress, fit
 
 Record = dict[str, Any]
@@ -144,8 +147,11 @@ def _train_leased(config: RunConfig, out_dir: Path, world: ddp.World, claim: _Cl
             out_dir.mkdir(parents=True, exist_ok=True)
             (out_dir / SUMMARY).unlink(missing_ok=True)  # a stale one would claim a result
             write_json_atomic(out_dir / CONFIG, config.model_dump(mode="json"))
-        _await_parent(config, out_dir, stop)
-        fit(config, out_dir, chosen, world, progress, on_eval, stop)
+        _await_needs(config, out_dir, stop)
+        if config.ensemble is not None:
+            evaluate_ensemble(config, out_dir, chosen, world, progress)
+        else:
+            fit(config, out_dir, chosen, world, progress, on_eval, stop)
         summary["status"] = "completed" if progress.diverged_at is None else "diverged"
     except Exception as exc:
         chosen = None
@@ -172,24 +178,24 @@ def _main_holds_lease(world: ddp.World, device: Device, claim: _Claim | None) ->
     return bool(ddp.all_sum(world, flag).item() > 0)
 
 
-def _await_parent(config: RunConfig, out_dir: Path, stop: threading.Event | None) -> None:
-    """Wait while the run this one starts from is being trained by another process and has
-    not written the checkpoint this one needs."""
-    if config.start is None:
-        return
-    parent = out_dir.parent / config.start.run
-    needed = checkpoint_path(parent, config.start.step)
-    told = False
-    while not needed.exists() and (holder := lease.held_by(parent)):
-        if stop is not None and stop.is_set():
-            return
-        if not told:
-            print(f"{config.run_id()}: waiting for run {config.start.run}, which "
-                  f"{holder if holder is not True else 'another process'} is training, to "
-                  f"write its checkpoint at step {config.start.step}", file=sys.stderr,
-                  flush=True)
-            told = True
-        time.sleep(1.0)
+def _await_needs(config: RunConfig, out_dir: Path, stop: threading.Event | None) -> None:
+    """Wait while a run this one reads (starts from, ensembles, derives its schedule from)
+    is being trained by another process and has not written what this one reads."""
+    for need in config.needs():
+        source = out_dir.parent / need.run
+        needed, what = ((checkpoint_path(source, need.step), f"write its checkpoint at step "
+                                                             f"{need.step}")
+                        if need.step is not None else (source / SUMMARY, "finish"))
+        told = False
+        while not needed.exists() and (holder := lease.held_by(source)):
+            if stop is not None and stop.is_set():
+                return
+            if not told:
+                print(f"{config.run_id()}: waiting for run {need.run}, which "
+                      f"{holder if holder is not True else 'another process'} is training, "
+                      f"to {what}", file=sys.stderr, flush=True)
+                told = True
+            time.sleep(1.0)
 
 
 def _finish(summary: Record, config: RunConfig, out_dir: Path) -> None:

@@ -23,6 +23,8 @@ DIAGNOSTICS = ("act_rms/", "act_change_rms/", "update_rms/", "sigma_max/",
 # Names logged only when a setting asks for them, and that setting.
 NEEDS = {"val_loss/ema": "eval.ema is set", "val_loss/avg_last": "eval.average_last is set",
          "sharpness": "eval.sharpness is set",
+         "val_loss/ensemble": "a stage is an ensemble (`ensemble: [seeds]`)",
+         "val_loss/members": "a stage is an ensemble (`ensemble: [seeds]`)",
          **dict.fromkeys(DIAGNOSTICS, "eval.diagnostics_every is not 0")}
 
 
@@ -82,6 +84,8 @@ class Logged:
 
 def logged(config: RunConfig) -> Logged:
     """The names a run of `config` logs at one step or another (besides `step`)."""
+    if config.ensemble is not None:   # runtime/training/ensemble.py: it trains nothing
+        return Logged(frozenset({"tokens", "val_loss/ensemble", "val_loss/members"}))
     names = {"tokens", "train_loss", "lr", "grad_norm", "time_s"}
     names |= {f"lr/{role}" for role in ROLES}
     sources = sorted(config.data.sources)

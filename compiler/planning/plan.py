@@ -26,6 +26,7 @@ from compiler.planning.stages import (
     link,
     resolve_chain,
     stage_locations,
+    unplanned_members,
     written_stages,
 )
 from runtime.config.run import RunConfig
@@ -165,6 +166,9 @@ def _staged_plan(spec: Spec) -> Plan:
         runs, warnings = planned_runs(spec.base, spec.sweep, spec.stages)
     except SpecError as error:
         raise SpecError(stage_locations(error.problems, spec.stages)) from None
+    unplanned = unplanned_members(runs, spec.stages)
+    if unplanned:
+        raise SpecError(unplanned)
     return Plan(spec=spec.name, runs=tuple(link(runs)), resources=spec.resources,
                 warnings=warnings)
 

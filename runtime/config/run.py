@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from runtime.config.base import (
+    NEW,
     Identity,
     Length,
     PositiveInt,
@@ -40,6 +42,7 @@ from runtime.config.optimizer import AdamWConfig, OptimizerConfig
 from runtime.config.schedule import ConstantSchedule, PhaseConfig, ScheduleConfig
 from runtime.config.training import (
     BudgetConfig,
+    EnsembleConfig,
     EvalConfig,
     ExecutionConfig,
     StabilityConfig,
@@ -50,8 +53,8 @@ from runtime.config.training import (
 SCHEMA_VERSION = 2
 
 __all__ = [
-    "SCHEMA_VERSION", "VOCAB_SIZES", "BudgetConfig", "DataConfig", "EvalConfig",
-    "ExecutionConfig", "Length", "ModelConfig", "OptimizerConfig", "ParametrizationConfig",
+    "SCHEMA_VERSION", "VOCAB_SIZES", "BudgetConfig", "DataConfig", "EnsembleConfig", "EvalConfig",
+    "ExecutionConfig", "Length", "ModelConfig", "Need", "OptimizerConfig", "ParametrizationConfig",
     "PhaseConfig", "PositiveInt", "RunConfig", "ScheduleConfig", "StabilityConfig",
     "StartConfig", "StepsOrFraction", "Strict", "Tokens", "canonical_json", "load_job", "run_id",
 ]
@@ -78,6 +81,9 @@ class RunConfig(Strict):
     """when the run counts as diverged and stops"""
     start: StartConfig | None = None
     """start from another run's checkpoint instead of a fresh init (set by stages)"""
+    ensemble: Annotated[EnsembleConfig | None, NEW] = None
+    """evaluate the averaged predictions of these finished runs instead of training (set by
+    an ensemble stage)"""
     seed: Seed = 0
     """seeds the init and the data draws (set by `sweep.seeds` in a spec)"""
     execution: Annotated[ExecutionConfig, Identity.NEVER] = ExecutionConfig()
@@ -99,7 +105,23 @@ class RunConfig(Strict):
                              f"model's vocabulary has {self.model.vocab_size}; set model.vocab "
                              f"to {self.data.vocab_size}")
         self.data.phase_starts(self.budget.steps, self.model.seq_len)
+        if self.ensemble is not None and self.start is not None:
+            raise ValueError("an ensemble evaluates its members' checkpoints; it does not "
+                             "start from another run's")
         return self
+
+    def needs(self) -> tuple[Need, ...]:
+        """The runs this run reads, which must finish before it starts: the run it starts
+        from, its ensemble's members, and the run its schedule is derived from."""
+        needs = []
+        if self.start is not None:
+            needs.append(Need(self.start.run, self.start.step))
+        if self.ensemble is not None:
+            needs += [Need(member, self.ensemble.step) for member in self.ensemble.runs]
+        source = getattr(self.schedule, "run", None)
+        if source is not None:
+            needs.append(Need(source, None))
+        return tuple(needs)
 
     @property
     def first_step(self) -> int:
@@ -122,9 +144,24 @@ class RunConfig(Strict):
         return run_id(self)
 
 
+@dataclass(frozen=True)
+class Need:
+    """A run another run reads."""
+
+    run: str
+    # The step whose checkpoint is read (its weights), or None when what is read is the
+    # finished run's metrics log (a schedule derived from it).
+    step: int | None
+
+
 def canonical_json(data: object) -> str:
     # Floats print as their shortest round-tripping repr, so 1e-3 and 0.001 agree; -0.0 is
-    # folded into 0.0 because they train identically.
+    # folded into 0.0 because they train identically. Folding walks the whole config in
+    # Python (a quarter of compiling a large grid), so it is done only when the text holds
+    # "-0.0", as every negative zero prints (and so do numbers like -0.05, harmlessly).
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    if "-0.0" not in text:
+        return text
     return json.dumps(_fold_negative_zero(data), sort_keys=True, separators=(",", ":"),
                       allow_nan=False)
 

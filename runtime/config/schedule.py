@@ -8,11 +8,18 @@ and defaults to constant.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import Field, Tag, model_validator
+from pydantic import AfterValidator, Field, PrivateAttr, Tag, model_validator
 
-from runtime.config.base import Length, PositiveInt, Strict, kind_discriminator
+from runtime.config.base import (
+    Length,
+    PositiveInt,
+    StepsOrFraction,
+    Strict,
+    kind_discriminator,
+)
 from runtime.config.registry import Registry
 
 # Shapes that go from a phase's `start` to its `end`.
@@ -214,6 +221,45 @@ class PhasesSchedule(_NamedSchedule):
     """the phases in order; after the last, the multiplier holds where it ended"""
 
 
+def _run_id(value: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{12}", value):
+        raise ValueError(f"expected a run id (12 hex digits), found {value!r}")
+    return value
+
+
+class RefinedSchedule(_NamedSchedule):
+    """A schedule refined from an earlier run's logged gradient norms (Defazio et al. 2023,
+    "When, Why and How Much? Adaptive Learning Rate Scheduling by Refinement"): with g_t that
+    run's gradient norm at step t, smoothed by a median filter, the multiplier at step t is
+    proportional to g_t^-p * sum_{s>t} g_s^-p, scaled so that its largest value is 1, after
+    a linear warmup to it. p = 2 is the paper's refinement for SGD; p = 1 its form for
+    Adam-like updates (the paper takes the l1 norm of the gradient there; the runs log its
+    l2 norm). The earlier run's steps are stretched onto this run's when the two differ."""
+
+    kind: Literal["refined"] = "refined"
+    """refined from an earlier run's logged gradient norms"""
+    run: Annotated[str, AfterValidator(_run_id)] | None = None
+    """the id of the run whose gradient norms it refines; in a spec's stage, the run of
+    the stage's `parent`, filled in by the compiler"""
+    power: Literal[1, 2] = 2
+    """p in g_t^-p * sum_{s>t} g_s^-p: 2 for SGD-like updates, 1 for Adam-like ones"""
+    smoothing: StepsOrFraction = 0.05
+    """the width of the median filter over the gradient norms (steps, or a fraction of the
+    earlier run)"""
+    warmup: Warmup = 0
+    # The earlier run's gradient norms, read when the run starts
+    # (runtime/optim/refined.py: with_grad_norms).
+    _grad_norms: tuple[float, ...] | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _has_run(self) -> RefinedSchedule:
+        if self.run is None:
+            raise ValueError("a refined schedule needs the run whose gradient norms it "
+                             "refines: in a spec, give it in a stage, which refines its "
+                             "parent's")
+        return self
+
+
 ScheduleConfig = Annotated[
     Annotated[ConstantSchedule, Tag("constant")]
     | Annotated[LinearSchedule, Tag("linear")]
@@ -224,7 +270,8 @@ ScheduleConfig = Annotated[
     | Annotated[PowerSchedule, Tag("power")]
     | Annotated[InfiniteSchedule, Tag("infinite")]
     | Annotated[CyclesSchedule, Tag("cycles")]
-    | Annotated[PhasesSchedule, Tag("phases")],
+    | Annotated[PhasesSchedule, Tag("phases")]
+    | Annotated[RefinedSchedule, Tag("refined")],
     kind_discriminator("constant"),
 ]
 
@@ -240,4 +287,5 @@ SCHEDULES = Registry("schedule", {
     "infinite": "runtime.optim.schedules:expand_infinite",
     "cycles": "runtime.optim.schedules:expand_cycles",
     "phases": "runtime.optim.schedules:expand_phases",
+    "refined": "runtime.optim.refined:expand_refined",
 })

@@ -1,4 +1,5 @@
-"""The `budget`, `eval`, `stability`, `start` and `execution` sections of a run config."""
+"""The `budget`, `eval`, `stability`, `start`, `ensemble` and `execution` sections of a run
+config."""
 
 from __future__ import annotations
 
@@ -133,6 +134,25 @@ class StartConfig(Strict):
     """the step of that run's checkpoint, counted from the first run of its chain"""
     optimizer_state: bool = True
     """load that checkpoint's optimizer state too; false starts a fresh optimizer"""
+
+
+class EnsembleConfig(Strict):
+    """Evaluate the averaged predictions of finished runs instead of training: each run's
+    weights at `step` predict next-token probabilities on this run's validation batches, the
+    probabilities (not the logits) are averaged, and their loss is logged as
+    `val_loss/ensemble`, beside the members' mean loss on the same batches as
+    `val_loss/members`. The members share this run's model and data."""
+
+    runs: tuple[Annotated[str, AfterValidator(_run_id)], ...] = Field(min_length=2)
+    """the ids of the member runs (12 hex digits each), in order"""
+    step: PositiveInt
+    """the step of the members' checkpoints that is evaluated, counted like their steps"""
+
+    @model_validator(mode="after")
+    def _distinct(self) -> EnsembleConfig:
+        if len(set(self.runs)) != len(self.runs):
+            raise ValueError("an ensemble names a run more than once")
+        return self
 
 
 class ExecutionConfig(Strict):

@@ -35,6 +35,7 @@ from runtime.diagnostics.sharpness import top_eigenvalue
 from runtime.model.flops import flops_per_token
 from runtime.model.gpt import GPT
 from runtime.optim import build_optimizer, set_lr, state_bytes
+from runtime.optim.refined import with_grad_norms
 from runtime.optim.schedules import lr_multiplier, phases
 from runtime.results import checkpoint_path
 from runtime.training import checkpoint
@@ -114,8 +115,9 @@ class _Training:
         for note in beginning.notes if world.is_main else ():
             print(f"{config.run_id()}: {note}", file=sys.stderr, flush=True)
         self.tokens_per_step = config.data.batch_size * config.model.seq_len
-        self.schedule = phases(config.schedule, config.budget.steps, self.tokens_per_step,
-                               config.optimizer.lr)
+        # A schedule refined from another run reads that run's log from beside this one.
+        self.schedule = phases(with_grad_norms(config.schedule, run_dir.parent),
+                               config.budget.steps, self.tokens_per_step, config.optimizer.lr)
         if config.data.batch_size % world.size:
             raise ValueError(f"batch_size {config.data.batch_size} does not split evenly over "
                              f"{world.size} processes")
