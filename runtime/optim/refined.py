@@ -91,9 +91,10 @@ def refined_multipliers(grad_norms: Sequence[float], steps: int, power: int, wid
     return (weights / top).tolist()
 
 
-def median_filter(values: np.ndarray, width: int) -> np.ndarray:
+def median_filter(values: Sequence[float], width: int) -> np.ndarray:
     """Each value replaced by the median of the `width` values centred on it (`width`
     rounded up to odd); near the ends, of the part of that window inside the series."""
+    values = np.asarray(values, dtype=np.float64)
     half = width // 2
     return np.array([np.median(values[max(0, t - half):t + half + 1])
                      for t in range(values.size)])
