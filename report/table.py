@@ -6,6 +6,7 @@ arguments, the table and the curves alone.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterable
@@ -19,7 +20,14 @@ from compiler.language.run_quantities import DERIVED, SUMMARY_FIELDS, SUMMARY_PR
 from compiler.planning.plan import Plan
 from report.quantities import derived
 from runtime.config.run import RunConfig
-from runtime.results import CorruptResult, iter_metrics, read_summary, run_status
+from runtime.results import (
+    CONFIG,
+    CorruptResult,
+    iter_metrics,
+    read_summary,
+    run_dir,
+    run_status,
+)
 
 # The summary's numbers (an axis a check can name) and why a run failed, as
 # `summary.<field>` columns next to the final metrics.
@@ -142,6 +150,7 @@ class Curves:
         self._results_dir = Path(results_dir)
         self._loaded: dict[str, pd.DataFrame] = {}
         self._families: set[str] = set()
+        self._starts: dict[str, tuple[str, int] | None] = {}
 
     def derive(self, metric: str) -> None:
         """From now on every run's frame has a column `metric` when it reduces a family of
@@ -164,6 +173,20 @@ class Curves:
                 frame = _with_reduced(frame, metric)
             self._loaded[run_id] = frame
         return self._loaded[run_id]
+
+    def start(self, run_id: str) -> tuple[str, int] | None:
+        """The run and step `run_id` starts from (a stage's parent and the checkpoint it
+        starts at), as the run's config.json says; None for a run that starts from scratch
+        or has not started."""
+        if run_id not in self._starts:
+            path = run_dir(self._results_dir, run_id) / CONFIG
+            try:
+                start = json.loads(path.read_bytes()).get("start")
+                found = None if start is None else (str(start["run"]), int(start["step"]))
+            except (OSError, ValueError, AttributeError, KeyError, TypeError):
+                found = None    # `claimlab verify` names a broken config; a figure need not
+            self._starts[run_id] = found
+        return self._starts[run_id]
 
     def over_seeds(self, runs: Iterable[str], column: str) -> pd.DataFrame:
         """`column` at each step where any of `runs` (the seeds of one config) logged it:

@@ -1,5 +1,7 @@
 """Metric curves against step: the mean over seeds with a band from the lowest to the highest
 seed, the learning rate on a second axis, and the per-source losses of multi-source runs.
+Runs that start from another run's checkpoint (stages) have a dashed line where they start,
+and the run they start from drawn once, in grey, behind them.
 
 A check says which runs to draw as `CurveGroup`s (one config each, its seeds averaged); the
 figures draw what those runs logged and leave out what they did not.
@@ -18,6 +20,8 @@ from report.figures.style import KEY_COLOR, colors, compact, panels_figure, tran
 from report.table import Curves
 
 SOURCE_PREFIX = "val_loss/"
+# The legend of the runs that stages start from, drawn once in grey behind the stage runs.
+PARENT_LABEL = "parent run"
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,17 @@ def curves_figure(groups: list[CurveGroup], curves: Curves, column: str) -> go.F
             drawn_lr.add(key)
     if not shown:
         return None
+    drawn = {run for group in groups for run in group.runs}
+    for col, panel in enumerate(panels, start=1):
+        in_panel = [g for g in groups if g.panel == panel]
+        for parent in _mark_stages(fig, in_panel, curves, column, col, drawn=drawn,
+                                   secondary_y=True, legend=PARENT_LABEL not in shown):
+            shown.add(PARENT_LABEL)
+            lr = _lr_trace(curves, parent, KEY_COLOR)
+            key = (col, lr.y.tobytes() if lr is not None else b"")
+            if lr is not None and key not in drawn_lr:
+                fig.add_trace(lr, row=1, col=col, secondary_y=True)
+                drawn_lr.add(key)
     if drawn_lr:
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="lr (right axis)",
                                  line={"color": KEY_COLOR, "dash": "dot"}))
@@ -72,6 +87,7 @@ def sources_figure(groups: list[CurveGroup], curves: Curves) -> go.Figure | None
     labels = [f"{g.panel}, {g.label}" if many_panels else g.label for g in groups]
     fig = panels_figure([s.removeprefix(SOURCE_PREFIX) for s in sources])
     palette = colors(labels)
+    drawn = {run for group in groups for run in group.runs}
     for col, source in enumerate(sources, start=1):
         for group, name in zip(groups, labels, strict=True):
             stats = curves.over_seeds(group.runs, source)
@@ -79,9 +95,45 @@ def sources_figure(groups: list[CurveGroup], curves: Curves) -> go.Figure | None
                 continue
             for trace in _mean_and_band(stats, name, palette[name], legend=col == 1):
                 fig.add_trace(trace, row=1, col=col)
+        _mark_stages(fig, groups, curves, source, col, drawn=drawn, secondary_y=False,
+                     legend=col == 1)
     fig.update_xaxes(title_text="step")
     fig.update_yaxes(title_text="validation loss", col=1)
     return fig
+
+
+def _mark_stages(fig: go.Figure, groups: list[CurveGroup], curves: Curves, column: str,
+                 col: int, *, drawn: set[str], secondary_y: bool,
+                 legend: bool) -> list[CurveGroup]:
+    """Where the groups' runs start from other runs' checkpoints (stages), in panel `col`:
+    a dashed line at each step a stage starts at, and the runs they start from (and those
+    start from, and so on), drawn once each however many runs start from them, unless the
+    figure draws them as a group of their own (`drawn`). Returns the parents drawn."""
+    parents: dict[tuple[str, ...], None] = {}
+    steps: set[int] = set()
+    for group in groups:
+        runs, seen = group.runs, set(group.runs)
+        while starts := [start for start in map(curves.start, runs) if start is not None]:
+            steps.update(step for _, step in starts)
+            runs = tuple(sorted({run for run, _ in starts} - seen))
+            seen.update(runs)
+            if runs and not set(runs) <= drawn:
+                parents.setdefault(runs)
+    drawn_parents = []
+    for runs in parents:
+        stats = curves.over_seeds(runs, column)
+        if stats.empty:
+            continue
+        parent = CurveGroup(panel=str(col), label=PARENT_LABEL, runs=runs)
+        for trace in _mean_and_band(stats, PARENT_LABEL, KEY_COLOR,
+                                    legend=legend and not drawn_parents):
+            fig.add_trace(trace, row=1, col=col, **({"secondary_y": False} if secondary_y else {}))
+        drawn_parents.append(parent)
+    for step in sorted(steps):
+        fig.add_vline(x=step, row=1, col=col, line={"color": KEY_COLOR, "dash": "dash",
+                                                     "width": 1},
+                      annotation={"text": f"starts at {step}", "font": {"size": 10}})
+    return drawn_parents
 
 
 def _mean_and_band(stats: pd.DataFrame, name: str, color: str,

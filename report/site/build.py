@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from compiler.language.config_paths import split
 from compiler.language.spec import Spec
 from compiler.planning.plan import Plan
 from report.checks import cannot_evaluate, run_check
@@ -43,7 +44,9 @@ from report.site.pages import (
     spec_source_path,
 )
 from report.site.reference import render_reference
+from report.site.scale import gpu_profile_cost, ran_at, total_seconds
 from report.site.spec_source import claim_excerpt
+from report.site.stages import by_stage
 from report.table import Curves, config_columns, runs_table
 from runtime.results import STATUSES
 
@@ -122,6 +125,9 @@ def _evaluate(spec: Spec, plan: Plan, spec_file: Path,
     table = runs_table(plan, results_dir)
     curves = Curves(results_dir)
     swept = _swept_columns(spec, plan, table)
+    gpu = gpu_profile_cost(spec_file)
+    stage_of = {run.id: run.stage for run in plan.runs if run.stage is not None}
+    stage_order = [stage.name for stage in spec.stages]
     claims = []
     for claim in spec.claims:
         # A claim that cannot be evaluated says why on its own page; the others still are.
@@ -132,9 +138,11 @@ def _evaluate(spec: Spec, plan: Plan, spec_file: Path,
         except Exception as error:  # a bug in one check must not hide the other claims
             result = cannot_evaluate(claim.check, f"the check failed ({type(error).__name__}: "
                                                   f"{error}), a bug in claimlab")
-        claims.append(ClaimPage(spec=spec, claim=claim, result=result,
-                                runs=table[table.id.isin(result.runs)], swept=swept,
-                                excerpt=claim_excerpt(source, claim)))
+        runs = table[table.id.isin(result.runs)]
+        claims.append(ClaimPage(spec=spec, claim=claim, result=result, runs=runs, swept=swept,
+                                excerpt=claim_excerpt(source, claim),
+                                scale=ran_at(runs, table), gpu=gpu,
+                                stages=by_stage(runs, table, stage_of, stage_order)))
     return _EvaluatedSpec(spec=spec, spec_file=spec_file, source=source, table=table,
                           claims=claims)
 
@@ -143,8 +151,8 @@ def _swept_columns(spec: Spec, plan: Plan, table: pd.DataFrame) -> list[str]:
     """The columns of the runs table the plan's runs differ in: the grid's, in spec order,
     then the rest. A swept section (`optimizer: [{kind: adamw}, {kind: sgd}]`) is the
     columns under it that differ."""
-    overridden = {key for run in plan.runs for key in run.overrides}
-    ordered = [key for key in spec.sweep.grid if key in overridden]
+    overridden = {_config_key(key) for run in plan.runs for key in run.overrides} - {None}
+    ordered = [key for key in map(_config_key, spec.sweep.grid) if key in overridden]
     columns = []
     for key in ordered + sorted(overridden - set(ordered)):
         under = [column for column in config_columns(table)
@@ -152,6 +160,18 @@ def _swept_columns(spec: Spec, plan: Plan, table: pd.DataFrame) -> list[str]:
         # A section's kind names its variant, so it leads.
         columns += [key] if key in table else sorted(under, key=lambda c: c != f"{key}.kind")
     return list(dict.fromkeys(columns))
+
+
+def _config_key(key: str) -> str | None:
+    """The runs table's column a sweep key sets: a stage's sections are its runs' own
+    (`stages.decay.schedule.kind` sets `schedule.kind` of the decay runs); None for the run
+    and step a stage starts from, which the runs table shows as "starts from"."""
+    if not key.startswith("stages."):
+        return key
+    field = split(key)[2:]
+    if field[0] == "optimizer_state":
+        return "start.optimizer_state"
+    return None if field[0] in ("parent", "at") else ".".join(field)
 
 
 def _check_unique_names(specs: list[Spec]) -> None:
@@ -175,7 +195,7 @@ def _stage_handwritten(source: Path | None, docs: Path) -> list[str]:
 def _stage_pages(evaluated: list[_EvaluatedSpec], papers: list[Paper], docs: Path) -> None:
     index = docs / "index.md"
     intro = index.read_text(encoding="utf-8") if index.exists() else None
-    _write(index, render_index(papers, intro))
+    _write(index, render_index(papers, intro, total_seconds([e.table for e in evaluated])))
     _write(docs / "checks.md", render_reference())
     paper_of = {page.path: paper for paper in papers for page in paper.claims}
     for paper in papers:

@@ -48,6 +48,34 @@ def number(value: Any) -> str:
     return str(value)
 
 
+def quantity(value: float | None) -> str:
+    """A count for a reader: 12.3M, 4.1B (three significant figures)."""
+    if value is None:
+        return "–"
+    for power, suffix in ((12, "T"), (9, "B"), (6, "M"), (3, "k")):
+        if abs(value) >= 10 ** power:
+            return f"{value / 10 ** power:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def duration(seconds: float) -> str:
+    """Seconds for a reader: 45 s, 14 min, 2.3 h."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 100 * 60:
+        return f"{_figures(seconds / 60)} min"
+    return f"{_figures(seconds / 3600)} h"
+
+
+def gpu_hours(hours: float) -> str:
+    return f"{_figures(hours)} GPU-h" if hours >= 0.01 else "<0.01 GPU-h"
+
+
+def _figures(value: float) -> str:
+    """Two significant figures, whole numbers from 10 up; never in e-notation."""
+    return f"{value:#.2g}" if value < 10 else f"{value:,.0f}"
+
+
 def page_link(label: str, path: str) -> Markup:
     """A Markdown link to another page of the site (paths are built from identifiers)."""
     return Markup(f"[{text(label)}]({path})")

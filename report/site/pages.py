@@ -2,7 +2,8 @@
 
 Pages and where they live in the site:
 
-    index.md                     every paper with its claims, verdicts and conclusions
+    index.md                     the catalog: every paper with its claims, verdicts,
+                                 conclusions, the scale each ran at and its gpu profile's cost
     papers/<slug>.md             one per paper: its claims and the specs that check them
     claims/<spec>/<claim>.md     one per claim: verdict, numbers, rule, figures, spec, runs
     specs/<spec>.md              one per spec: its claims, its runs, its source
@@ -27,7 +28,9 @@ from markupsafe import Markup
 from compiler.language.spec import Claim, Spec
 from report.checks.verdict import VERDICTS, CheckResult
 from report.site import markdown
+from report.site.scale import GpuCost, Scale
 from report.site.spec_source import Excerpt
+from report.site.stages import START_RUN, START_STEP, StageRuns
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -40,6 +43,9 @@ class ClaimPage:
     runs: pd.DataFrame          # the rows of the runs table the check used
     swept: list[str]            # the config columns the sweep varies, in spec order
     excerpt: Excerpt            # the claim as its spec file writes it
+    scale: Scale                # what its runs took
+    gpu: GpuCost | None         # what its spec's gpu profile would cost, when it has one
+    stages: tuple[StageRuns, ...] = ()  # with stages: its runs and those they start from
 
     @property
     def path(self) -> str:
@@ -100,27 +106,58 @@ def _paper_path(title: str, taken: Iterable[Paper]) -> str:
     return path
 
 
-def render_index(papers: list[Paper], intro: str | None) -> str:
+def render_index(papers: list[Paper], intro: str | None, rebuild: tuple[int, float]) -> str:
+    """`rebuild`: how many distinct runs the report rests on, and their CPU seconds."""
     claims = [page for paper in papers for page in paper.claims]
     return render_template("index.md.j2", papers=papers, claims=claims,
-                   intro=Markup(intro) if intro else None, verdicts=VERDICTS)
+                   intro=Markup(intro) if intro else None, verdicts=VERDICTS,
+                   rebuild_runs=rebuild[0], rebuild_seconds=rebuild[1])
 
 
 def render_paper(paper: Paper) -> str:
     return render_template("paper.md.j2", paper=paper, up="../")
 
 
+@dataclass(frozen=True)
+class RunsTable:
+    header: list[str]
+    rows: list[list[Any]]
+    stage: StageRuns | None = None      # the stage whose runs it lists, in a staged claim
+
+
 def render_claim(page: ClaimPage, paper: Paper) -> str:
-    finals = sorted(c for c in page.runs if c.startswith("final.") and page.runs[c].notna().any())
-    columns = ["status", *page.swept, *finals]
-    runs = page.runs.sort_values(page.swept, kind="stable") if page.swept else page.runs
-    records = runs.to_dict("records")
-    notes = [_note(run) for run in records]
-    header = ["run", *columns] + (["note"] if any(notes) else [])
-    rows = [[run["id"], *(markdown.number(run[c]) for c in columns)]
-            + ([note] if any(notes) else []) for run, note in zip(records, notes, strict=True)]
-    return render_template("claim.md.j2", page=page, paper=paper, header=header, rows=rows,
+    if page.stages:
+        tables = [_runs_table(stage.runs, page.swept, starts=bool(stage.parents), stage=stage)
+                  for stage in page.stages]
+    else:
+        tables = [_runs_table(page.runs, page.swept)]
+    return render_template("claim.md.j2", page=page, paper=paper, tables=tables,
                            up="../../")
+
+
+def _runs_table(runs: pd.DataFrame, swept: list[str], *, starts: bool = False,
+                stage: StageRuns | None = None) -> RunsTable:
+    """One row per run: its status, where it starts from (`starts`), the swept columns it
+    has, its final metrics, and a note on a run that did not complete."""
+    swept = [c for c in swept if c in runs and runs[c].notna().any()]
+    finals = sorted(c for c in runs if c.startswith("final.") and runs[c].notna().any())
+    columns = ["status", *swept, *finals]
+    order = ([START_STEP] if starts else []) + swept
+    records = (runs.sort_values(order, kind="stable") if order else runs).to_dict("records")
+    notes = [_note(run) for run in records]
+    header = ["run", *(["starts from"] if starts else []), *columns] \
+        + (["note"] if any(notes) else [])
+    rows = [[run["id"], *([_start(run)] if starts else []),
+             *(markdown.number(run[c]) for c in columns)]
+            + ([note] if any(notes) else []) for run, note in zip(records, notes, strict=True)]
+    return RunsTable(header=header, rows=rows, stage=stage)
+
+
+def _start(run: dict[str, Any]) -> str:
+    """The run and step a stage run starts from."""
+    if not isinstance(run.get(START_RUN), str):
+        return "–"
+    return f"{run[START_RUN]} at step {int(run[START_STEP])}"
 
 
 def render_spec(spec: Spec, source: str, source_name: str, claims: list[ClaimPage],
@@ -147,6 +184,8 @@ _ENV = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined
                    finalize=markdown.text, trim_blocks=True, lstrip_blocks=True,
                    keep_trailing_newline=True)
 _ENV.filters.update(badge=markdown.badge, number=markdown.number,
+                    quantity=markdown.quantity, duration=markdown.duration,
+                    gpu_hours=markdown.gpu_hours,
                     code_block=markdown.code_block, figure=markdown.figure,
                     table_row=markdown.table_row, table_rule=markdown.table_rule)
 _ENV.globals.update(page_link=markdown.page_link, external_link=markdown.external_link,

@@ -4,7 +4,15 @@ import re
 import markdown
 import plotly.graph_objects as go
 
-from report.site.markdown import code_block, external_link, figure, table_row
+from report.site.markdown import (
+    code_block,
+    duration,
+    external_link,
+    figure,
+    gpu_hours,
+    quantity,
+    table_row,
+)
 
 
 def render(text: str) -> str:
@@ -40,3 +48,12 @@ def test_figure_json_cannot_end_its_script_element():
                            r"(.*)</script></div>", html).group(1)
     assert "<" not in payload and ">" not in payload
     assert json.loads(payload)["layout"]["title"]["text"] == title
+
+
+def test_scales_read_as_a_person_writes_them():
+    assert [quantity(v) for v in (None, 950, 12_345, 12_345_678, 4.1e9)] == \
+        ["–", "950", "12.3k", "12.3M", "4.1B"]
+    assert [duration(s) for s in (42, 66, 14 * 60, 3 * 3600 + 1800)] == \
+        ["42 s", "1.1 min", "14 min", "3.5 h"]
+    assert [gpu_hours(h) for h in (0.001, 0.05, 3.21, 5.95, 1234.5)] == \
+        ["<0.01 GPU-h", "0.050 GPU-h", "3.2 GPU-h", "6.0 GPU-h", "1,234 GPU-h"]

@@ -7,10 +7,20 @@ from importlib.resources import files
 from pathlib import Path
 
 import pytest
-from report_synthetic import LRS, WIDTHS, make_experiment, mup_claim, transfer_spec, write_source
+from report_synthetic import (
+    LRS,
+    WIDTHS,
+    make_experiment,
+    mup_claim,
+    plan_for,
+    transfer_spec,
+    write_source,
+)
 
 from report.errors import ReportError
 from report.site.build import build_report
+from report.site.markdown import duration, quantity
+from runtime.model.flops import non_embedding_params
 
 REPO = Path(__file__).resolve().parents[2]
 HOSTILE = "Under muP <script>alert('pwned')</script> the best | LR *stays* put"
@@ -77,6 +87,20 @@ def test_index_lists_every_claim_with_its_verdict_and_conclusion(built):
         verdict = outcome.result.verdict
         assert f'claimlab-verdict--{verdict.replace(" ", "-")}">{verdict}<' in row
         assert outcome.result.summary[:40] in html.unescape(row)
+
+
+def test_index_gives_the_scale_each_claim_ran_at(built):
+    rows = re.findall(r"<tr>(.*?)</tr>", read(built.index), re.S)
+    for outcome in built.claims:
+        (row,) = [r for r in rows if f'href="claims/{outcome.spec}/{outcome.claim}.html"' in r]
+        cells = [text_of(cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+        spec = {"mup-transfer": TRANSFER, "mup-transfer-short": SHORT}[outcome.spec]
+        used = [run for run in plan_for(spec).runs if run.id in outcome.result.runs]
+        # N, D (each synthetic run: 40 steps of 2048 tokens), CPU (1.5 s each, added up);
+        # these specs have no gpu profile.
+        assert cells[2:6] == [
+            quantity(max(non_embedding_params(run.config.model) for run in used)),
+            quantity(40 * 2048), duration(1.5 * len(used)), "–"]
 
 
 def test_index_has_a_section_per_paper(built):
