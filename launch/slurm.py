@@ -260,11 +260,14 @@ def _stage_tables(plan: Plan, level: Level) -> str:
 
 
 def _ancestors(run: PlannedRun, by_id: Mapping[str, PlannedRun]) -> list[str]:
-    found = []
-    start = run.config.start
-    while start is not None:
-        found.append(start.run)
-        start = by_id[start.run].config.start
+    """The runs `run` reads (RunConfig.needs: the one it starts from first, ensemble
+    members, the run a refined schedule reads), then the runs those read, and so on."""
+    found: list[str] = []
+    frontier = [need.run for need in run.config.needs()]
+    while frontier:
+        found += [ancestor for ancestor in dict.fromkeys(frontier) if ancestor not in found]
+        frontier = [need.run for ancestor in frontier if ancestor in by_id
+                    for need in by_id[ancestor].config.needs()]
     return found
 
 

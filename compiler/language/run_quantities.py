@@ -42,7 +42,8 @@ SUMMARY_FIELDS: dict[str, str] = {
 DERIVED: dict[str, str] = {
     "N": "non-embedding parameters (Kaplan et al. 2020): every parameter but the token and "
          "position embeddings and the readout",
-    "D": "training tokens: budget.steps x data.batch_size x model.seq_len",
+    "D": "training tokens: budget.steps x data.batch_size x model.seq_len (an ensemble: "
+         "its members' together)",
     "C": "training compute in FLOPs, 6 x N x D",
     "tokens_per_param": "D / N",
 }

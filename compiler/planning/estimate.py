@@ -39,7 +39,10 @@ class Cost:
 def run_cost(config: RunConfig) -> Cost:
     model = config.model
     params = parameter_count(model).matmul
-    tokens = config.budget.steps * config.data.batch_size * model.seq_len
+    # An ensemble run trains nothing (its forward passes over a few validation batches are
+    # not counted, as no run's evaluations are).
+    steps = 0 if config.ensemble is not None else config.budget.steps
+    tokens = steps * config.data.batch_size * model.seq_len
     return Cost(params=params, tokens=tokens, flops=6.0 * params * tokens)
 
 
