@@ -25,7 +25,7 @@ import numpy as np
 from runtime.config.base import length_in_steps
 from runtime.config.schedule import PhaseConfig, RefinedSchedule, ScheduleConfig
 from runtime.optim.schedules import Lengths
-from runtime.results import FINISHED, METRICS, load_summary, read_metrics
+from runtime.results import METRICS, load_summary, read_metrics
 
 
 def with_grad_norms(schedule: ScheduleConfig, results_runs: Path) -> ScheduleConfig:
@@ -35,10 +35,13 @@ def with_grad_norms(schedule: ScheduleConfig, results_runs: Path) -> ScheduleCon
         return schedule
     source = results_runs / str(schedule.run)
     summary = load_summary(source, schedule.run)
-    if summary is None or summary["status"] not in FINISHED:
+    if summary is None:
         raise FileNotFoundError(
             f"the refined schedule is derived from run {schedule.run}, which has not finished "
             f"({source}); it must train first (`claimlab run` trains it first)")
+    if summary["status"] != "completed":
+        raise ValueError(f"the refined schedule is derived from run {schedule.run}, which "
+                         f"{summary['status']}: its gradient norms do not span a run")
     norms = [float(record["grad_norm"]) for record in read_metrics(source / METRICS)
              if "grad_norm" in record]
     loaded = schedule.model_copy()
