@@ -127,6 +127,7 @@ def _evaluate(spec: Spec, plan: Plan, spec_file: Path,
     swept = _swept_columns(spec, plan, table)
     gpu = gpu_profile_cost(spec_file)
     stage_of = {run.id: run.stage for run in plan.runs if run.stage is not None}
+    reads = {run.id: run.config.needs() for run in plan.runs}
     stage_order = [stage.name for stage in spec.stages]
     claims = []
     for claim in spec.claims:
@@ -141,8 +142,9 @@ def _evaluate(spec: Spec, plan: Plan, spec_file: Path,
         runs = table[table.id.isin(result.runs)]
         claims.append(ClaimPage(spec=spec, claim=claim, result=result, runs=runs, swept=swept,
                                 excerpt=claim_excerpt(source, claim),
-                                scale=ran_at(runs, table), gpu=gpu,
-                                stages=by_stage(runs, table, stage_of, stage_order)))
+                                scale=ran_at(runs, table, reads), gpu=gpu,
+                                stages=by_stage(runs, table, stage_of, reads, stage_order),
+                                reads=reads))
     return _EvaluatedSpec(spec=spec, spec_file=spec_file, source=source, table=table,
                           claims=claims)
 

@@ -30,9 +30,10 @@ from report.checks.verdict import VERDICTS, CheckResult
 from report.site import markdown
 from report.site.scale import GpuCost, Scale
 from report.site.spec_source import Excerpt
-from report.site.stages import START_RUN, START_STEP, StageRuns
+from report.site.stages import Reads, StageRuns, built_from
 
 TEMPLATES = Path(__file__).parent / "templates"
+FIRST_STEP = "start.step"   # the step a stage run starts from: its runs table order
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class ClaimPage:
     excerpt: Excerpt            # the claim as its spec file writes it
     scale: Scale                # what its runs took
     gpu: GpuCost | None         # what its spec's gpu profile would cost, when it has one
-    stages: tuple[StageRuns, ...] = ()  # with stages: its runs and those they start from
+    stages: tuple[StageRuns, ...] = ()  # with stages: its runs and those they are built from
+    reads: Reads = field(default_factory=dict)  # run id -> the runs it reads
 
     @property
     def path(self) -> str:
@@ -127,37 +129,30 @@ class RunsTable:
 
 def render_claim(page: ClaimPage, paper: Paper) -> str:
     if page.stages:
-        tables = [_runs_table(stage.runs, page.swept, starts=bool(stage.parents), stage=stage)
-                  for stage in page.stages]
+        tables = [_runs_table(stage.runs, page.swept, page.reads if stage.parents else None,
+                              stage=stage) for stage in page.stages]
     else:
         tables = [_runs_table(page.runs, page.swept)]
     return render_template("claim.md.j2", page=page, paper=paper, tables=tables,
                            up="../../")
 
 
-def _runs_table(runs: pd.DataFrame, swept: list[str], *, starts: bool = False,
+def _runs_table(runs: pd.DataFrame, swept: list[str], reads: Reads | None = None, *,
                 stage: StageRuns | None = None) -> RunsTable:
-    """One row per run: its status, where it starts from (`starts`), the swept columns it
-    has, its final metrics, and a note on a run that did not complete."""
+    """One row per run: its status, what it is built from (given `reads`), the swept
+    columns it has, its final metrics, and a note on a run that did not complete."""
     swept = [c for c in swept if c in runs and runs[c].notna().any()]
     finals = sorted(c for c in runs if c.startswith("final.") and runs[c].notna().any())
     columns = ["status", *swept, *finals]
-    order = ([START_STEP] if starts else []) + swept
+    order = ([FIRST_STEP] if reads is not None and FIRST_STEP in runs else []) + swept
     records = (runs.sort_values(order, kind="stable") if order else runs).to_dict("records")
     notes = [_note(run) for run in records]
-    header = ["run", *(["starts from"] if starts else []), *columns] \
+    header = ["run", *(["built from"] if reads is not None else []), *columns] \
         + (["note"] if any(notes) else [])
-    rows = [[run["id"], *([_start(run)] if starts else []),
+    rows = [[run["id"], *([built_from(reads.get(run["id"], ()))] if reads is not None else []),
              *(markdown.number(run[c]) for c in columns)]
             + ([note] if any(notes) else []) for run, note in zip(records, notes, strict=True)]
     return RunsTable(header=header, rows=rows, stage=stage)
-
-
-def _start(run: dict[str, Any]) -> str:
-    """The run and step a stage run starts from."""
-    if not isinstance(run.get(START_RUN), str):
-        return "–"
-    return f"{run[START_RUN]} at step {int(run[START_STEP])}"
 
 
 def render_spec(spec: Spec, source: str, source_name: str, claims: list[ClaimPage],

@@ -22,7 +22,7 @@ from compiler import compile_spec
 from compiler.language.compose import compose
 from compiler.language.errors import SpecError
 from compiler.planning.estimate import gpu_hours, run_cost
-from report.site.stages import with_ancestors
+from report.site.stages import Reads, with_ancestors
 from runtime.results import FINISHED
 
 GPU_PROFILE = "gpu"
@@ -30,7 +30,7 @@ GPU_PROFILE = "gpu"
 
 @dataclass(frozen=True)
 class Scale:
-    runs: int                       # runs that finished, with those they start from
+    runs: int                       # runs that finished, with those they are built from
     params: float | None            # N: the largest non-embedding parameter count
     tokens: float | None            # D: the most tokens one run trained on
     seconds: float                  # their training wall time, summed
@@ -46,11 +46,11 @@ class GpuCost:
     gpu_hours: float
 
 
-def ran_at(runs: pd.DataFrame, table: pd.DataFrame) -> Scale:
+def ran_at(runs: pd.DataFrame, table: pd.DataFrame, reads: Reads) -> Scale:
     """The scale of `runs` (a claim's rows of the runs table) that finished; `table`
-    (every run of the spec) holds the runs they start from."""
+    (every run of the spec) holds the runs they are built from, which `reads` names."""
     finished = runs[_finished(runs)]
-    chain = table[table.id.isin(with_ancestors(set(finished.id), table)) & _finished(table)]
+    chain = table[table.id.isin(with_ancestors(set(finished.id), reads)) & _finished(table)]
     return Scale(runs=len(chain), params=_largest(finished, "N"),
                  tokens=_largest(finished, "summary.tokens"),
                  seconds=float(chain.get("summary.wall_time_s", pd.Series(dtype=float))

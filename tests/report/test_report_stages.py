@@ -16,6 +16,8 @@ import yaml
 from claimlab.main import main
 from compiler import compile_spec
 from report.site.markdown import duration, gpu_hours, quantity
+from report.site.stages import built_from, by_stage
+from report.table import runs_table
 from runtime.model.flops import non_embedding_params
 from runtime.results import read_summary
 
@@ -89,7 +91,7 @@ def test_the_runs_are_grouped_by_stage_with_the_shared_parent_once(site):
     # The verdict rests on the branches; the run they all start from is listed too, once.
     assert page.count(f"<td>{stable.id}</td>") == 1 and f"<td>{stable.id}</td>" in first
     assert "1 run, from scratch." in text_of(first)
-    assert "3 runs, each starting from a checkpoint of stage stable." in text_of(second)
+    assert "3 runs, each built from runs of stage stable." in text_of(second)
     rows = re.findall(r"<tr>(.*?)</tr>", second, re.S)[1:]
     starts = [re.findall(r"<td>(.*?)</td>", row, re.S)[:2] for row in rows]
     by_id = {run.id: run.config.start.step for run in branches}
@@ -148,3 +150,34 @@ def test_the_home_page_gives_the_scale_it_ran_at_and_its_gpu_profiles_cost(site,
     page = text_of(site["page"])
     assert f"Its 4 runs trained at up to N = {cells[2]}" in page
     assert f"the spec's gpu profile plans {totals['runs']} runs: {cells[5]}" in page
+
+
+ENSEMBLED = """\
+name: ensembled
+base:
+  model: {width: 32, depth: 1, head_dim: 16, seq_len: 32}
+  budget: {steps: 20}
+stages:
+  - name: single
+  - name: ensemble
+    parent: single
+    ensemble: [0, 1]
+sweep:
+  seeds: [0, 1]
+"""
+
+
+def test_an_ensembles_page_lists_its_members_once_as_what_it_is_built_from(tmp_path):
+    path = tmp_path / "ensembled.yaml"
+    path.write_text(ENSEMBLED)
+    plan = compile_spec(path).plan
+    (ensemble,) = [run for run in plan.runs if run.stage == "ensemble"]
+    members = [run.id for run in plan.runs if run.stage == "single"]
+    table = runs_table(plan, tmp_path / "results")
+    reads = {run.id: run.config.needs() for run in plan.runs}
+    groups = by_stage(table[table.id == ensemble.id], table,
+                      {run.id: run.stage for run in plan.runs}, reads, ["single", "ensemble"])
+    assert [(g.name, g.parents, sorted(g.runs.id)) for g in groups] == [
+        ("single", (), sorted(members)), ("ensemble", ("single",), [ensemble.id])]
+    assert built_from(reads[ensemble.id]) == ", ".join(
+        f"{member} at step 20" for member in ensemble.config.ensemble.runs)
