@@ -142,10 +142,24 @@ def require_positive(kind: str, table: pd.DataFrame, column: str) -> None:
                           "measured in log10")
 
 
+# Config values that name other runs: the checkpoint a stage starts from, the run a refined
+# schedule is derived from, an ensemble's members.
+RUN_REFERENCES = ("start.run", "schedule.run", "ensemble.runs")
+
+
 def varying(runs: pd.DataFrame, *, besides: tuple[str, ...] = ()) -> list[str]:
-    """The config columns (other than the seed and `besides`) that differ among `runs`."""
-    return [column for column in config_columns(runs)
-            if column not in ("seed", *besides) and runs[column].nunique(dropna=False) > 1]
+    """The config columns (other than the seed and `besides`) that differ among `runs`.
+
+    A column naming other runs counts only where it says more than the seed: decay branches
+    of one stable run per seed name a different parent for each seed, and are still one
+    config whose seeds average, as long as the parents differ by nothing but their seed."""
+    columns = [column for column in config_columns(runs)
+               if column not in ("seed", *besides) and runs[column].nunique(dropna=False) > 1]
+    settings = [column for column in columns if column not in RUN_REFERENCES]
+    keys = [*settings, "seed"]
+    return [column for column in columns
+            if column not in RUN_REFERENCES
+            or (runs.groupby(keys, dropna=False)[column].nunique(dropna=False) > 1).any()]
 
 
 def line_keys(runs: pd.DataFrame, axes: tuple[str, ...]) -> list[str]:
