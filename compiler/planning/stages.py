@@ -188,7 +188,7 @@ def _parent(stage: Stage, own: Mapping[str, Any], before: Stage,
     if name not in done:
         raise SpecError([Problem(("stages", stage.name, "parent"),
                                  f"stage {stage.name!r} starts from {name!r}, which is not a "
-                                 "stage before it")])
+                                 f"stage before it{did_you_mean(str(name), sorted(done))}")])
     return done[name]
 
 

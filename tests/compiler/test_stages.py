@@ -161,10 +161,12 @@ def test_a_swept_parent_gives_each_run_the_overrides_of_the_stages_it_starts_fro
     assert len({tuple(sorted(run.overrides.items())) for run in decays}) == 3
 
 
-@pytest.mark.parametrize("parent", ["nope", "decay"])
-def test_a_swept_parent_that_is_not_a_stage_before_is_located(tmp_path, parent):
+@pytest.mark.parametrize("parent, hint", [("nope", ""), ("decay", ""),
+                                          ("updat", " (did you mean 'update'?)")])
+def test_a_swept_parent_that_is_not_a_stage_before_is_located(tmp_path, parent, hint):
     text = SWEPT_PARENT.replace("[pretrain, update]", f"[pretrain, {parent}]")
     with pytest.raises(SpecError) as caught:
         compiled(tmp_path, text)
-    assert (f"spec.yaml:17:37: sweep.grid.stages.decay.parent[1]: stage 'decay' starts "
-            f"from '{parent}', which is not a stage before it") in str(caught.value)
+    assert str(caught.value).endswith(
+        f"spec.yaml:17:37: sweep.grid.stages.decay.parent[1]: stage 'decay' starts from "
+        f"'{parent}', which is not a stage before it{hint}")
