@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 from compiler.language.errors import Problem, SpecError, show
@@ -48,10 +49,25 @@ class PlannedRun:
         if not _RUN_ID.fullmatch(self.id):
             raise ValueError(f"not a run id: {self.id!r}")
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, dumped: dict[int, Any] | None = None) -> dict[str, Any]:
+        """The run as JSON data. `dumped` (id of a config section -> its JSON data) lets the
+        runs of a plan share the dumps of the sections they share; so they do in the result,
+        which is for reading."""
         stage = {} if self.stage is None else {"stage": self.stage}
-        return {"id": self.id, **stage, "overrides": self.overrides,
-                "config": self.config.model_dump(mode="json")}
+        dumped = {} if dumped is None else dumped
+        config = {name: _section_json(getattr(self.config, name), dumped)
+                  for name in RunConfig.model_fields}
+        return {"id": self.id, **stage, "overrides": self.overrides, "config": config}
+
+
+def _section_json(value: Any, dumped: dict[int, Any]) -> Any:
+    """What `model_dump(mode="json")` of a RunConfig holds for a field holding `value`."""
+    if not isinstance(value, BaseModel):
+        return to_jsonable_python(value)
+    # Keyed by id: the sections are frozen and outlive the dict (the plan holds them).
+    if id(value) not in dumped:
+        dumped[id(value)] = value.model_dump(mode="json")
+    return dumped[id(value)]
 
 
 @dataclass(frozen=True)
@@ -64,9 +80,12 @@ class Plan:
     warnings: tuple[Problem, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
+        """The plan as JSON data. A sweep's runs differ in a few sections and share the
+        others: each shared section is dumped once."""
+        dumped: dict[int, Any] = {}
         return {"spec": self.spec, "profiles": list(self.profiles),
                 "resources": self.resources.model_dump(mode="json"),
-                "runs": [r.to_json() for r in self.runs]}
+                "runs": [r.to_json(dumped) for r in self.runs]}
 
 
 def build_plan(spec: Spec) -> Plan:

@@ -161,6 +161,28 @@ def test_rewriting_a_plan_dir_removes_jobs_no_longer_planned(tmp_path, plan):
     assert (out / "launch.sh").read_text().count("torchrun --standalone") == 1
 
 
+def test_rewriting_a_plan_dir_updates_a_job_whose_execution_changed(tmp_path):
+    """`execution` is not part of a run's id: the job file keeps its name and must be
+    rewritten, while job files that did not change are left as they are."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    out = tmp_path / "plan"
+    write_plan(compile_spec(spec).plan, out)
+    before = {p.name: p.stat() for p in (out / "jobs").iterdir()}
+    spec.write_text(SPEC.replace("budget: {steps: 5}",
+                                 "budget: {steps: 5}, execution: {checkpoint_every: 2}"))
+    changed = compile_spec(spec).plan
+    write_plan(changed, out)
+    assert {p.name for p in (out / "jobs").iterdir()} == set(before)
+    for run in changed.runs:
+        assert load_job(str(out / "jobs" / f"{run.id}.json")).execution.checkpoint_every == 2
+    again = {p.name: p.stat() for p in (out / "jobs").iterdir()}
+    write_plan(changed, out)    # unchanged: the files are left as they are
+    assert {name: (st.st_ino, st.st_mtime_ns) for name, st in again.items()} == {
+        p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (out / "jobs").iterdir()}
+    assert not [p for p in out.rglob(".*")], "no temporary files are left behind"
+
+
 def test_a_spec_name_cannot_inject_shell(tmp_path, plan, fake_torchrun):
     env, log = fake_torchrun
     write_plan(replace(plan, spec='x"\n$(touch pwned)\n`touch pwned`'), tmp_path / "plan")
