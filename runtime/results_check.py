@@ -164,6 +164,8 @@ def _agreement(run: Path, summary: dict[str, Any], records: list[dict[str, Any]]
     path = run / SUMMARY
     steps = [record["step"] for record in records]
     first = config.first_step + 1 if config else (steps[0] if steps else 1)
+    if config is not None and config.ensemble is not None:
+        first = config.ensemble.step   # its log is one line, at the step it evaluates
     if steps != list(range(first, first + len(steps))):
         yield Finding(run / METRICS, "its steps are not one line each, in order",
                       whole_run=True)

@@ -251,6 +251,17 @@ class RefinedSchedule(_NamedSchedule):
     # (runtime/optim/refined.py: with_grad_norms).
     _grad_norms: tuple[float, ...] | None = PrivateAttr(None)
 
+    @property
+    def grad_norms(self) -> tuple[float, ...] | None:
+        """The earlier run's gradient norms, once read (None before)."""
+        return self._grad_norms
+
+    def with_grad_norms(self, norms: tuple[float, ...]) -> RefinedSchedule:
+        """This schedule, holding the earlier run's gradient norms `norms`."""
+        loaded = self.model_copy()
+        loaded._grad_norms = norms
+        return loaded
+
     @model_validator(mode="after")
     def _has_run(self) -> RefinedSchedule:
         if self.run is None:

@@ -44,23 +44,21 @@ def with_grad_norms(schedule: ScheduleConfig, results_runs: Path) -> ScheduleCon
                          f"{summary['status']}: its gradient norms do not span a run")
     norms = [float(record["grad_norm"]) for record in read_metrics(source / METRICS)
              if "grad_norm" in record]
-    loaded = schedule.model_copy()
-    loaded._grad_norms = tuple(norms)
-    return loaded
+    return schedule.with_grad_norms(tuple(norms))
 
 
 def expand_refined(cfg: RefinedSchedule, n: Lengths, peak: float) -> list[PhaseConfig]:
     """The refined multipliers as phases of one step each, after a linear warmup to them."""
-    if cfg._grad_norms is None:
+    if cfg.grad_norms is None:
         raise ValueError(f"the gradient norms of run {cfg.run} were not read "
                          "(runtime.optim.refined.with_grad_norms)")
-    source_steps = len(cfg._grad_norms)
+    source_steps = len(cfg.grad_norms)
     width = max(1, length_in_steps(cfg.smoothing, source_steps, 1))
     warmup = n.steps(cfg.warmup)
     if warmup >= n.total:
         raise ValueError(f"the refined schedule's warmup ({warmup} steps) leaves none of the "
                          f"run's {n.total} steps")
-    levels = refined_multipliers(cfg._grad_norms, n.total, cfg.power, width, warmup)
+    levels = refined_multipliers(cfg.grad_norms, n.total, cfg.power, width, warmup)
     phases = [PhaseConfig(steps=warmup, start=0.0, end=levels[warmup])] if warmup else []
     return phases + [PhaseConfig(steps=1, start=level, end=level)
                      for level in levels[warmup:]]

@@ -79,3 +79,15 @@ def test_ensemble_mistakes_are_located(tmp_path, stages, expected):
     with pytest.raises(SpecError) as caught:
         compiled(tmp_path, text)
     assert expected in str(caught.value)
+
+
+def test_a_check_may_read_the_ensembles_loss_only_when_a_stage_is_an_ensemble(tmp_path):
+    claim = ("claims:\n  - id: c\n    statement: s\n    check: {kind: monotone, "
+             "metric: final.val_loss/ensemble, along: optimizer.lr, "
+             "direction: decreasing}\n")
+    assert compiled(tmp_path, SPEC + claim).runs
+    alone = SPEC.split("stages:")[0] + "sweep:\n  grid: {optimizer.lr: [1.0e-3, 3.0e-3]}\n"
+    with pytest.raises(SpecError) as caught:
+        compiled(tmp_path, alone + claim)
+    assert ("no planned run logs 'final.val_loss/ensemble': it is measured only when a stage "
+            "is an ensemble (`ensemble: [seeds]`)") in str(caught.value)

@@ -73,6 +73,8 @@ def test_an_ensemble_beats_its_mean_member_and_is_the_averaged_probability_loss(
 
     assert main(["run", str(path), "--results", "results", "-j", "2"]) == 0
     assert "5 completed" in capsys.readouterr().out
+    # An ensemble's one-line log at the step it reads is a sound result.
+    assert main(["verify", "results"]) == 0
 
     device = torch.device("cpu")
     models = {}
