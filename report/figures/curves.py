@@ -58,10 +58,10 @@ def curves_figure(groups: list[CurveGroup], curves: Curves, column: str) -> go.F
     drawn = {run for group in groups for run in group.runs}
     for col, panel in enumerate(panels, start=1):
         in_panel = [g for g in groups if g.panel == panel]
-        for parent in _mark_stages(fig, in_panel, curves, column, col, drawn=drawn,
-                                   secondary_y=True, legend=PARENT_LABEL not in shown):
+        for runs in _mark_stages(fig, in_panel, curves, column, col, drawn=drawn,
+                                 secondary_y=True, legend=PARENT_LABEL not in shown):
             shown.add(PARENT_LABEL)
-            lr = _lr_trace(curves, parent, KEY_COLOR)
+            lr = _lr_trace(curves, CurveGroup(panel, PARENT_LABEL, runs), KEY_COLOR)
             key = (col, lr.y.tobytes() if lr is not None else b"")
             if lr is not None and key not in drawn_lr:
                 fig.add_trace(lr, row=1, col=col, secondary_y=True)
@@ -104,11 +104,12 @@ def sources_figure(groups: list[CurveGroup], curves: Curves) -> go.Figure | None
 
 def _mark_stages(fig: go.Figure, groups: list[CurveGroup], curves: Curves, column: str,
                  col: int, *, drawn: set[str], secondary_y: bool,
-                 legend: bool) -> list[CurveGroup]:
+                 legend: bool) -> list[tuple[str, ...]]:
     """Where the groups' runs start from other runs' checkpoints (stages), in panel `col`:
     a dashed line at each step a stage starts at, and the runs they start from (and those
     start from, and so on), drawn once each however many runs start from them, unless the
-    figure draws them as a group of their own (`drawn`). Returns the parents drawn."""
+    figure draws them as a group of their own (`drawn`). Returns the parents drawn (the
+    seeds of one config each)."""
     parents: dict[tuple[str, ...], None] = {}
     steps: set[int] = set()
     for group in groups:
@@ -119,16 +120,15 @@ def _mark_stages(fig: go.Figure, groups: list[CurveGroup], curves: Curves, colum
             seen.update(runs)
             if runs and not set(runs) <= drawn:
                 parents.setdefault(runs)
-    drawn_parents = []
+    drawn_parents: list[tuple[str, ...]] = []
     for runs in parents:
         stats = curves.over_seeds(runs, column)
         if stats.empty:
             continue
-        parent = CurveGroup(panel=str(col), label=PARENT_LABEL, runs=runs)
         for trace in _mean_and_band(stats, PARENT_LABEL, KEY_COLOR,
                                     legend=legend and not drawn_parents):
             fig.add_trace(trace, row=1, col=col, **({"secondary_y": False} if secondary_y else {}))
-        drawn_parents.append(parent)
+        drawn_parents.append(runs)
     for step in sorted(steps):
         fig.add_vline(x=step, row=1, col=col, line={"color": KEY_COLOR, "dash": "dash",
                                                      "width": 1},

@@ -3,10 +3,11 @@
 A claim ran at the scale of the runs its verdict rests on: N, the largest non-embedding
 parameter count among them (the derived quantity checks call N); D, the most tokens one of
 them trained on (its summary's `tokens`, counted across a chain of stages); and the CPU time,
-their training wall time added up, as their summaries record it, with the runs they start
-from (a stage's parent is part of what it took). The `gpu` profile's cost is the estimate
-`claimlab plan --profile gpu SPEC` prints (compiler/planning/estimate.py): 6·N·D FLOPs per
-run, summed, at the default GPU's peak and utilisation.
+their training wall time added up, as their summaries record it, with the runs they are
+built from (a stage's parent, an ensemble's members: part of what it took). The `gpu`
+profile's cost is the estimate `claimlab plan --profile gpu SPEC` prints
+(compiler/planning/estimate.py): 6·N·D FLOPs per run, summed, at the default GPU's peak and
+utilisation.
 """
 
 from __future__ import annotations
