@@ -66,7 +66,7 @@ def _distinct(seeds: list[int]) -> list[int]:
     return seeds
 
 
-EnsembleSeeds = Annotated[list[Seed], Field(min_length=2), AfterValidator(_distinct)]
+EnsembleSeeds = Annotated[list[Seed], Field(min_length=1), AfterValidator(_distinct)]
 
 
 class Stage(SpecModel):
@@ -96,7 +96,8 @@ class Stage(SpecModel):
     """deep-merged over the execution section of the stage it starts from"""
     ensemble: EnsembleSeeds | None = None
     """make this stage an ensemble: it trains nothing, and evaluates the averaged predictions
-    of its parent stage's runs at these seeds (`val_loss/ensemble`)"""
+    of its parent stage's runs at these seeds (`val_loss/ensemble`; one seed: that run's
+    own loss, the baseline of a sweep over ensemble sizes)"""
 
 
 def _chain(stages: list[Stage]) -> list[Stage]:

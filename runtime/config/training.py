@@ -141,9 +141,10 @@ class EnsembleConfig(Strict):
     weights at `step` predict next-token probabilities on this run's validation batches, the
     probabilities (not the logits) are averaged, and their loss is logged as
     `val_loss/ensemble`, beside the members' mean loss on the same batches as
-    `val_loss/members`. The members share this run's model and data."""
+    `val_loss/members`. The members share this run's model and data. An ensemble of one run
+    is that run, evaluated like an ensemble: the baseline of a sweep over ensemble sizes."""
 
-    runs: tuple[Annotated[str, AfterValidator(_run_id)], ...] = Field(min_length=2)
+    runs: tuple[Annotated[str, AfterValidator(_run_id)], ...] = Field(min_length=1)
     """the ids of the member runs (12 hex digits each), in order"""
     step: PositiveInt
     """the step of the members' checkpoints that is evaluated, counted like their steps"""
