@@ -83,11 +83,13 @@ def run_jobs(
     results: Path,
     *,
     workers: int = 1,
+    on_start: Callable[[Job], None] | None = None,
     on_done: Callable[[Outcome], None] | None = None,
     graph: JobGraph | None = None,
 ) -> list[Outcome]:
     """Train every job, `workers` at a time, parents before the runs that start from them,
-    and return their outcomes in completion order. `graph` may be a JobGraph of a superset
+    and return their outcomes in completion order; `on_start` is told of each job as it is
+    handed to a worker, `on_done` of each outcome. `graph` may be a JobGraph of a superset
     of `jobs` (the whole plan's)."""
     results = Path(results)
     queue = _Queue(list(jobs), graph or JobGraph.of(jobs))
@@ -105,7 +107,7 @@ def run_jobs(
     while queue.jobs:
         # A pool that breaks (a worker killed by the OS) loses only the runs in flight;
         # the loop builds a new pool for the rest.
-        _run_with_pool(queue, results, workers, report)
+        _run_with_pool(queue, results, workers, report, on_start)
     return outcomes
 
 
@@ -150,7 +152,8 @@ class _Queue:
 
 
 def _run_with_pool(queue: _Queue, results: Path, workers: int,
-                   report: Callable[[Outcome], None]) -> None:
+                   report: Callable[[Outcome], None],
+                   on_start: Callable[[Job], None] | None) -> None:
     context = multiprocessing.get_context("spawn")
     in_flight: dict[Future, tuple[Job, float]] = {}
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
@@ -163,6 +166,8 @@ def _run_with_pool(queue: _Queue, results: Path, workers: int,
                     future = pool.submit(train_job, str(job.path), str(results),
                                          wait_for_lease)
                     in_flight[future] = (job, time.perf_counter())
+                    if on_start:
+                        on_start(job)
                 if not in_flight:
                     raise RuntimeError("jobs wait on runs that are not in the plan: "
                                        + ", ".join(job.run_id for job in queue.jobs))

@@ -15,7 +15,8 @@ from pydantic import ValidationError
 
 from claimlab.options import add_resource_options, add_spec_options, resource_sets
 from claimlab.problems import UserError
-from claimlab.progress import Progress
+from claimlab.progress import SweepProgress
+from claimlab.progress_views import progress_view
 from claimlab.slurm_run import run_on_slurm
 from claimlab.specs import default_plan_dir, load_spec
 from launch.emit import write_plan
@@ -101,10 +102,10 @@ def run_command(args: argparse.Namespace) -> int:
         return 0
     print(f"{name}: {len(jobs)} runs in plan, {len(jobs) - len(todo)} already finished, "
           f"running {len(todo)} with {min(args.jobs, len(todo))} at a time -> {args.results}/runs/")
-    progress = Progress(total=len(todo))
-    outcomes = run_jobs(todo, args.results, workers=args.jobs, on_done=progress.done,
-                        graph=graph)
-    progress.close()
+    progress = SweepProgress(len(todo), args.results, workers=min(args.jobs, len(todo)))
+    with progress_view(progress) as view:
+        outcomes = run_jobs(todo, args.results, workers=args.jobs, on_start=view.started,
+                            on_done=view.done, graph=graph)
     counts = Counter(o.status for o in outcomes)
     print(f"{name}: " + ", ".join(f"{counts[s]} {s}" for s in ("completed", "diverged", "failed")))
     return 1 if counts["failed"] else 0
