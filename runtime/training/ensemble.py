@@ -10,7 +10,8 @@ next-token probabilities, not their logits:
 computed as a log-sum-exp of the members' log-probabilities. Like `val_loss`, it is the mean
 over batches per source, and the unweighted mean over sources: `val_loss/ensemble`. Beside it,
 `val_loss/members` is the members' mean loss on the same batches, so one record shows what
-the ensemble gains. The log has one line, at step S.
+the ensemble gains. The log has one line, at step S. The members are held on the device
+together (K copies of the model, no optimizer state), each batch passing through all of them.
 """
 
 from __future__ import annotations
