@@ -104,8 +104,11 @@ def finished_line(progress: SweepProgress, outcome: Outcome) -> str:
     """`[k/N] <id> <status> <seconds>s  <val_loss or error>  (~<s>s left)`."""
     width = len(str(progress.total))
     detail = ""
-    if outcome.status == "completed" and "val_loss" in outcome.final:
-        detail = f"val_loss {outcome.final['val_loss']:.4f}"
+    # An ensemble run has no val_loss of its own: the loss of its averaged predictions.
+    shown = next((name for name in ("val_loss", "val_loss/ensemble")
+                  if name in outcome.final), None)
+    if outcome.status == "completed" and shown:
+        detail = f"{shown} {outcome.final[shown]:.4f}"
     elif outcome.error:
         detail = outcome.error.splitlines()[0][:120]
     if outcome.skipped == "finished":
