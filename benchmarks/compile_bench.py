@@ -9,15 +9,20 @@ every run changes), and times, as the best of N repeats:
 - baseline:   validating the same 10,000 configs with pydantic and hashing their run ids,
               the work no compiler can skip (measured here, so ratios hold on any machine);
 - compile:    compile_spec, from the YAML text to a validated, sorted plan;
+- command:    `claimlab compile SPEC` as a user runs it, in a fresh process (imports
+              included), the plan and its 10,000 job files written: into an empty folder,
+              and again over the folder it wrote (the spec edited, every run changed);
 - plan diff:  what `claimlab plan SPEC --diff HEAD --format markdown` does: compile the spec at
               HEAD (read through git) and in the working tree, pair the runs, render the comment.
 
-Targets on the 2-core CPU machine: compile <= 2 s, plan diff <= 3 s.
+Targets on the 2-core CPU machine: the command <= 2 s, plan diff <= 3 s.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,6 +40,7 @@ from compiler.planning.diff import diff_plans
 from compiler.planning.estimate import DEFAULT_PEAK_FLOPS, DEFAULT_UTILISATION
 from runtime.config.run import RunConfig
 
+ROOT = Path(__file__).resolve().parents[1]
 SPEC = """\
 name: bench-10k
 base:
@@ -48,7 +54,7 @@ sweep:
     model.depth: [1, 2, 3, 4]
   seeds: [0, 1, 2, 3, 4]
 """
-TARGETS = {"compile": 2.0, "plan diff": 3.0}
+TARGETS = {"command, new": 2.0, "command, again": 2.0, "plan diff": 3.0}
 
 
 def best_of(repeat: int, work: Callable[[], object]) -> tuple[float, float]:
@@ -61,6 +67,13 @@ def best_of(repeat: int, work: Callable[[], object]) -> tuple[float, float]:
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
     return min(walls), min(cpus)
+
+
+def compile_command(spec: Path, out: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-m", "claimlab", "compile", str(spec), "--out", str(out),
+                    "--results", str(spec.parent / "results")],
+                   cwd=spec.parent, env=env, check=True, capture_output=True)
 
 
 def git(repo: Path, *args: str) -> None:
@@ -99,16 +112,30 @@ def main() -> None:
 
         assert len(diff_plans(compile_spec(spec, files=GitFiles.at("HEAD", spec)).plan,
                               compiled.plan).changed) == runs
+        out = repo / "plans"
+        steps = iter(range(1000, 10**6))
+
+        def into_a_new_folder() -> None:
+            shutil.rmtree(out, ignore_errors=True)
+            compile_command(spec, out)
+
+        def over_the_last() -> None:   # every run changed: every job file new, every old gone
+            spec.write_text(SPEC.replace("STEPS", str(next(steps))))
+            compile_command(spec, out)
+
         timings = {"baseline": best_of(args.repeat, baseline),
                    "compile": best_of(args.repeat, lambda: compile_spec(spec)),
+                   "command, new": best_of(args.repeat, into_a_new_folder),
+                   "command, again": best_of(args.repeat, over_the_last),
                    "plan diff": best_of(args.repeat, plan_diff)}
 
     print(f"{runs} runs, best of {args.repeat}")
-    print(f"{'step':<10} {'wall s':>7} {'CPU s':>7} {'x baseline':>11} {'target':>8}")
+    print("(CPU s is this process's own: the command's is in its child, not counted)")
+    print(f"{'step':<15} {'wall s':>7} {'CPU s':>7} {'x baseline':>11} {'target':>8}")
     base_wall = timings["baseline"][0]
     for name, (wall, cpu) in timings.items():
         target = f"{TARGETS[name]:.1f} s" if name in TARGETS else ""
-        print(f"{name:<10} {wall:7.2f} {cpu:7.2f} {wall / base_wall:11.2f} {target:>8}")
+        print(f"{name:<15} {wall:7.2f} {cpu:7.2f} {wall / base_wall:11.2f} {target:>8}")
 
 
 if __name__ == "__main__":

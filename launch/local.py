@@ -5,7 +5,8 @@ sweeps go through a process pool instead: each worker (launch/worker.py) imports
 and trains job after job, and dies with this process. Each run is isolated by `train()` itself
 (it records failures in its summary instead of raising); a worker that dies outright only
 fails the run it was on, and the pool is rebuilt for the rest. An unfinished or failed run
-resumes from its newest checkpoint.
+resumes from its newest checkpoint. Jobs are handed out costliest first, so that the workers
+of a sweep end together rather than one training its longest run alone at the end.
 
 Runs are trained under their lease (runtime/lease.py), so several runners can share a plan
 and a results folder: a run another process is training is set aside and tried again once
@@ -19,8 +20,6 @@ it; when one does not complete, the runs that read it fail without training.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -28,9 +27,12 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+from compiler.planning.estimate import run_cost
 from launch.job_graph import JobGraph
-from launch.worker import init_worker, train_job
+from launch.pool import start_pool, stop_pool
+from launch.worker import train_job
 from runtime import lease
+from runtime.config.run import load_job
 from runtime.results import FINISHED, CorruptResult, read_summary, run_dir, write_json_atomic
 
 
@@ -74,10 +76,6 @@ def pending(jobs: Sequence[Job], results: Path, graph: JobGraph | None = None,
     return [job for job in jobs if job.run_id in todo]
 
 
-def threads_per_worker(workers: int) -> int:
-    return max(1, (os.cpu_count() or 1) // workers)
-
-
 def run_jobs(
     jobs: Sequence[Job],
     results: Path,
@@ -86,13 +84,15 @@ def run_jobs(
     on_start: Callable[[Job], None] | None = None,
     on_done: Callable[[Outcome], None] | None = None,
     graph: JobGraph | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> list[Outcome]:
-    """Train every job, `workers` at a time, parents before the runs that start from them,
-    and return their outcomes in completion order; `on_start` is told of each job as it is
-    handed to a worker, `on_done` of each outcome. `graph` may be a JobGraph of a superset
-    of `jobs` (the whole plan's)."""
+    """Train every job, `workers` at a time, the costliest first, parents before the runs
+    that read them, and return their outcomes in completion order; `on_start` is told of
+    each job as it is handed to a worker, `on_done` of each outcome. `graph` may be a
+    JobGraph of a superset of `jobs` (the whole plan's). `pool`: `workers` workers already
+    started (launch/pool.py), which run_jobs uses and shuts down."""
     results = Path(results)
-    queue = _Queue(list(jobs), graph or JobGraph.of(jobs))
+    queue = _Queue(longest_first(jobs), graph or JobGraph.of(jobs))
     outcomes: list[Outcome] = []
 
     def report(outcome: Outcome) -> None:
@@ -107,8 +107,16 @@ def run_jobs(
     while queue.jobs:
         # A pool that breaks (a worker killed by the OS) loses only the runs in flight;
         # the loop builds a new pool for the rest.
-        _run_with_pool(queue, results, workers, report, on_start)
+        _run_with_pool(queue, results, pool or start_pool(workers), workers, report, on_start)
+        pool = None
     return outcomes
+
+
+def longest_first(jobs: Sequence[Job]) -> list[Job]:
+    """`jobs`, the costliest runs (training FLOPs, 6·N·D) first, ties in the order given: a
+    sweep whose longest run started last would end with one worker training it alone."""
+    flops = {job.run_id: run_cost(load_job(str(job.path))).flops for job in jobs}
+    return sorted(jobs, key=lambda job: -flops[job.run_id])
 
 
 class _Queue:
@@ -151,14 +159,11 @@ class _Queue:
         self.in_flight.discard(run_id)
 
 
-def _run_with_pool(queue: _Queue, results: Path, workers: int,
+def _run_with_pool(queue: _Queue, results: Path, pool: ProcessPoolExecutor, workers: int,
                    report: Callable[[Outcome], None],
                    on_start: Callable[[Job], None] | None) -> None:
-    context = multiprocessing.get_context("spawn")
     in_flight: dict[Future, tuple[Job, float]] = {}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=init_worker,
-                             initargs=(threads_per_worker(workers), os.getpid())) as pool:
+    with pool:
         try:
             while queue.jobs or in_flight:
                 while len(in_flight) < workers and (ready := queue.ready()) is not None:
@@ -185,9 +190,7 @@ def _run_with_pool(queue: _Queue, results: Path, workers: int,
                 queue.lost(job.run_id)
                 report(_record_failure(job, results, time.perf_counter() - started))
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            for proc in list(getattr(pool, "_processes", {}).values()):
-                proc.terminate()
+            stop_pool(pool)
             raise
 
 

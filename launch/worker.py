@@ -29,6 +29,10 @@ def init_worker(threads: int, parent: int) -> None:
     torch.set_num_threads(threads)
 
 
+def ready() -> None:
+    """A task that does nothing: submitted to start a worker before there is a job for it."""
+
+
 def train_job(job_path: str, results: str, wait: bool) -> dict[str, Any]:
     """Train one job in this worker: runtime.train.train() under the run's lease, returning
     its summary (with `skipped` when it was finished or held by another process)."""

@@ -9,6 +9,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -22,6 +23,7 @@ from claimlab.specs import default_plan_dir, load_spec
 from launch.emit import write_plan
 from launch.job_graph import JobGraph
 from launch.local import Job, pending, run_jobs
+from launch.pool import started_pool
 from runtime.results import run_status
 
 
@@ -86,6 +88,13 @@ def run_command(args: argparse.Namespace) -> int:
                         "--target slurm")
     if args.jobs < 1:
         raise UserError(f"--jobs must be at least 1, found {args.jobs}")
+    # The workers start (each importing torch) while the plan is read; stopped at once when
+    # there is nothing to train or the plan does not load.
+    with started_pool(args.jobs) as pool:
+        return _run_locally(args, pool)
+
+
+def _run_locally(args: argparse.Namespace, pool: ProcessPoolExecutor) -> int:
     name, jobs = _jobs_of(args.target, args.profiles, args.sets)
     try:
         graph = JobGraph.of(jobs)  # reads every job file, once for both uses below
@@ -105,7 +114,7 @@ def run_command(args: argparse.Namespace) -> int:
     progress = SweepProgress(len(todo), args.results, workers=min(args.jobs, len(todo)))
     with progress_view(progress) as view:
         outcomes = run_jobs(todo, args.results, workers=args.jobs, on_start=view.started,
-                            on_done=view.done, graph=graph)
+                            on_done=view.done, graph=graph, pool=pool)
     counts = Counter(o.status for o in outcomes)
     print(f"{name}: " + ", ".join(f"{counts[s]} {s}" for s in ("completed", "diverged", "failed")))
     return 1 if counts["failed"] else 0
