@@ -120,9 +120,11 @@ def with_family(table: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 
 def config_columns(table: pd.DataFrame) -> list[str]:
-    """The dotted config columns of a runs table, in table order."""
+    """The dotted config columns of a runs table, in table order: the settings that can
+    tell runs apart. `execution` (checkpointing, compiling) is how a run was carried out,
+    never what it computed, so it is left out."""
     return [c for c in table.columns if c not in ("id", "status")
-            and not c.startswith("final.") and c not in QUANTITY_COLUMNS
+            and not c.startswith(("final.", "execution.")) and c not in QUANTITY_COLUMNS
             and family(c) is None]
 
 
@@ -134,8 +136,24 @@ def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         if isinstance(value, dict):
             flat.update(flatten(value, f"{path}."))
         else:
-            flat[path] = tuple(value) if isinstance(value, list) else value
+            flat[path] = _hashable(value)
     return flat
+
+
+class _Mapping(dict):
+    """A mapping inside a list (a schedule's phases): equal to the plain dict, and hashable,
+    so runs can be grouped by the list it is in."""
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(json.dumps(self, sort_keys=True))
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_hashable(item) for item in value)
+    if isinstance(value, dict):
+        return _Mapping({key: _hashable(item) for key, item in value.items()})
+    return value
 
 
 class Curves:

@@ -4,7 +4,7 @@ Each law is linear in its coefficients once its exponent alpha is fixed, so it i
 report.checks.fitting.fit_exponent: `features(alpha)` are the columns whose coefficients are
 solved for.
 
-    annealing  L(s) = L0 + A * S1^-alpha - C * S2     (Tan et al., 2024)
+    annealing  L(s) = L0 + A * S1^-alpha - C * S2     (Tissue et al., 2024)
     power      L(s) = L0 + A * s^-alpha
 
 S1 is the sum of the learning rates up to step s (the "forward area"); S2 sums the

@@ -1,11 +1,19 @@
 import math
 
 import pytest
-from report_synthetic import make_experiment, transfer_loss, write_run
+from report_synthetic import (
+    Completed,
+    evaluate,
+    make_experiment,
+    sweep_spec,
+    transfer_loss,
+    write_run,
+)
 
 from compiler.language.run_quantities import DERIVED
+from report.checks.selection import matching, varying
 from report.quantities import derived
-from report.table import Curves, runs_table
+from report.table import Curves, config_columns, runs_table
 from runtime.config.run import RunConfig
 from runtime.model.gpt import GPT
 
@@ -87,3 +95,35 @@ def test_n_counts_the_parameters_outside_the_embeddings_and_readout(model):
                  if roles[name] not in ("embedding", "readout"))
     assert derived(config)["N"] == blocks
     assert derived(config).keys() == DERIVED.keys()
+
+
+def test_how_a_run_was_executed_never_tells_runs_apart(tmp_path):
+    # Runs that differ only in checkpointing are one config: `execution` is in the table
+    # (the runs table on a page shows it) but is not a setting checks group by.
+    spec = sweep_spec({"execution.checkpoint_every": [100, 200], "optimizer.lr": [1e-3, 1e-2]},
+                      [{"id": "c", "statement": "s",
+                        "check": {"kind": "ordering", "metric": "final.val_loss",
+                                  "lower": {"optimizer.lr": 1e-2},
+                                  "higher": {"optimizer.lr": 1e-3}}}])
+    experiment = make_experiment(
+        tmp_path, spec, lambda c: Completed({"val_loss": 3.0 - 100 * c.optimizer.lr}))
+    table = runs_table(experiment.plan, experiment.results)
+    assert "execution.checkpoint_every" in table
+    assert not any(c.startswith("execution.") for c in config_columns(table))
+    assert varying(table) == ["optimizer.lr"]
+    assert [k for k in evaluate(experiment).numbers if k.startswith("gap")] == ["gap at all runs"]
+
+
+def test_a_list_of_mappings_is_one_hashable_value_equal_to_what_the_spec_wrote(tmp_path):
+    # A schedule of explicit phases: runs group by it, and a `where` naming it as plain
+    # YAML mappings (every field written out) still picks them.
+    phases = [{"steps": 10, "start": 0.0, "end": 1.0}, {"steps": 30, "start": 1.0, "end": 0.1}]
+    spec = sweep_spec({"schedule": [{"kind": "constant"}, {"kind": "phases", "phases": phases}]},
+                      [])
+    experiment = make_experiment(tmp_path, spec, lambda c: 2.0)
+    table = runs_table(experiment.plan, experiment.results)
+    assert table.groupby("schedule.phases", dropna=False).ngroups == 2
+    assert "schedule.phases" in varying(table)
+    written = [dict(p, shape="linear", timescale=None, a=None, b=None) for p in phases]
+    picked = matching(table, {"schedule.phases": written})
+    assert list(picked["schedule.kind"]) == ["phases"]
