@@ -154,12 +154,14 @@ def varying(runs: pd.DataFrame, *, besides: tuple[str, ...] = ()) -> list[str]:
     of one stable run per seed name a different parent for each seed, and are still one
     config whose seeds average, as long as the parents differ by nothing but their seed."""
     columns = [column for column in config_columns(runs)
-               if column not in ("seed", *besides) and runs[column].nunique(dropna=False) > 1]
-    settings = [column for column in columns if column not in RUN_REFERENCES]
-    keys = [*settings, "seed"]
+               if column != "seed" and runs[column].nunique(dropna=False) > 1]
+    # Every setting, `besides` too: a refined run's source differs with the learning rate
+    # it is tuned over, and that says nothing the learning rate does not.
+    keys = [*(column for column in columns if column not in RUN_REFERENCES), "seed"]
     return [column for column in columns
-            if column not in RUN_REFERENCES
-            or (runs.groupby(keys, dropna=False)[column].nunique(dropna=False) > 1).any()]
+            if column not in besides
+            and (column not in RUN_REFERENCES
+                 or (runs.groupby(keys, dropna=False)[column].nunique(dropna=False) > 1).any())]
 
 
 def line_keys(runs: pd.DataFrame, axes: tuple[str, ...]) -> list[str]:

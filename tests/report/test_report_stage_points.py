@@ -83,3 +83,53 @@ def test_branches_of_parents_with_settings_they_inherit_pair_on_those(tmp_path):
         "  seeds:", "  grid:\n    stages.stable.optimizer.lr: [1.0e-3, 3.0e-3]\n  seeds:"))
     assert gaps(result) == ["gap at optimizer.lr=0.001", "gap at optimizer.lr=0.003"]
     assert result.numbers["seed-to-seed noise (std)"] == pytest.approx(0.002)
+
+
+REFINED = """\
+name: refined
+base:
+  model: {width: 32, depth: 1, head_dim: 16, seq_len: 32}
+  schedule: {kind: linear}
+  budget: {steps: 100}
+  eval: {every: 10}
+stages:
+  - name: pilot
+  - name: refined
+    parent: pilot
+    at: 0
+    schedule: {kind: refined}
+sweep:
+  grid:
+    optimizer.lr: [1.0e-3, 3.0e-3, 1.0e-2]
+  seeds: [0, 1]
+claims:
+  - id: refined-is-lower
+    statement: Refined ends below linear, each at its best learning rate.
+    check:
+      kind: ordering
+      metric: final.val_loss
+      lower: {schedule.kind: refined}
+      higher: {schedule.kind: linear}
+      tuned: [optimizer.lr]
+"""
+
+
+def test_runs_refined_from_a_pilot_per_learning_rate_are_tuned_over_it(tmp_path):
+    # Each refined run names its own pilot (one per learning rate and seed): tuning still
+    # sees one config per learning rate, its two seeds together.
+    def bowl(config) -> float:
+        refined = config.schedule.kind == "refined"
+        return 2.0 + (0.01 * (config.optimizer.lr * 1e3 - 3) ** 2) - 0.05 * refined \
+            + 0.002 * config.seed
+
+    spec = tmp_path / "refined.yaml"
+    spec.write_text(REFINED)
+    compiled = compile_spec(spec)
+    for run in compiled.plan.runs:
+        write_run(tmp_path / "results", run, bowl(run.config))
+    table = runs_table(compiled.plan, tmp_path / "results")
+    result = run_check(compiled.spec.claims[0].check, table, Curves(tmp_path / "results"))
+    assert result.numbers["best optimizer.lr of lower"] == pytest.approx(3e-3)
+    assert result.numbers["best optimizer.lr of higher"] == pytest.approx(3e-3)
+    assert gaps(result) == ["gap at all runs"]
+    assert result.verdict == "supported"
