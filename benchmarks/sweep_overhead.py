@@ -1,10 +1,10 @@
 """What a local sweep costs beyond its runs' own training time.
 
-    python benchmarks/sweep_overhead.py [--jobs 1 2] [--repeat N]
+    python benchmarks/sweep_overhead.py [--jobs 1 2] [--steps S] [--repeat N]
 
 Runs `claimlab run` as a user does (a fresh process, the spec compiled first) on 8 runs of the
-demo sweep (specs/mup-lr-transfer.yaml: SP and muP at widths 32 to 256, one learning rate, 50
-of its 200 steps), into a fresh results folder each time, and compares its wall-clock time
+demo sweep (specs/mup-lr-transfer.yaml: SP and muP at widths 32 to 256, one learning rate, its
+200 steps or --steps), into a fresh results folder each time, and compares its wall-clock time
 with the runs' own time as their summaries report it, measured in the same sweep:
 
 - own wall:  each run's `wall_time_s` (train() from start to end: data, model, steps,
@@ -33,7 +33,6 @@ DEMO = ROOT / "specs" / "mup-lr-transfer.yaml"
 SWEEP = {"grid": {"parametrization.kind": ["sp", "mup"], "model.width": [32, 64, 128, 256],
                   "optimizer.lr": [1.0e-2]},
          "seeds": [0]}
-STEPS = 50   # of the demo's 200, so that a sweep takes minutes
 TARGET = 1.15
 
 
@@ -56,10 +55,12 @@ def sweep(jobs: int, folder: Path) -> tuple[float, float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--steps", type=int, default=200,
+                        help="steps per run (fewer: the fixed start-up weighs more)")
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     demo = yaml.safe_load(DEMO.read_text())
-    base = demo["base"] | {"budget": {"steps": STEPS}}
+    base = demo["base"] | {"budget": {"steps": args.steps}}
     spec = {"name": "sweep-overhead", "base": base, "sweep": SWEEP}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -163,35 +163,35 @@ def _run_with_pool(queue: _Queue, results: Path, pool: ProcessPoolExecutor, work
                    report: Callable[[Outcome], None],
                    on_start: Callable[[Job], None] | None) -> None:
     in_flight: dict[Future, tuple[Job, float]] = {}
-    with pool:
-        try:
-            while queue.jobs or in_flight:
-                while len(in_flight) < workers and (ready := queue.ready()) is not None:
-                    job, wait_for_lease = ready
-                    future = pool.submit(train_job, str(job.path), str(results),
-                                         wait_for_lease)
-                    in_flight[future] = (job, time.perf_counter())
-                    if on_start:
-                        on_start(job)
-                if not in_flight:
-                    raise RuntimeError("jobs wait on runs that are not in the plan: "
-                                       + ", ".join(job.run_id for job in queue.jobs))
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    job, started = in_flight.pop(future)
-                    outcome = _outcome(future, job, results, time.perf_counter() - started)
-                    if outcome is None:
-                        queue.defer(job)
-                    else:
-                        report(outcome)
-        except BrokenProcessPool:
-            # Every run still in flight died with the pool; record them and go on.
-            for job, started in in_flight.values():
-                queue.lost(job.run_id)
-                report(_record_failure(job, results, time.perf_counter() - started))
-        except BaseException:
-            stop_pool(pool)
-            raise
+    try:
+        while queue.jobs or in_flight:
+            while len(in_flight) < workers and (ready := queue.ready()) is not None:
+                job, wait_for_lease = ready
+                future = pool.submit(train_job, str(job.path), str(results),
+                                     wait_for_lease)
+                in_flight[future] = (job, time.perf_counter())
+                if on_start:
+                    on_start(job)
+            if not in_flight:
+                raise RuntimeError("jobs wait on runs that are not in the plan: "
+                                   + ", ".join(job.run_id for job in queue.jobs))
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                job, started = in_flight.pop(future)
+                outcome = _outcome(future, job, results, time.perf_counter() - started)
+                if outcome is None:
+                    queue.defer(job)
+                else:
+                    report(outcome)
+    except BrokenProcessPool:
+        # Every run still in flight died with the pool; record them and go on.
+        for job, started in in_flight.values():
+            queue.lost(job.run_id)
+            report(_record_failure(job, results, time.perf_counter() - started))
+    finally:
+        # The workers are idle now (or their runs lost): ended at once rather than waited
+        # for, since a worker with torch loaded takes seconds to exit.
+        stop_pool(pool)
 
 
 def _outcome(future: Future, job: Job, results: Path, elapsed: float) -> Outcome | None:
