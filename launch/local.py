@@ -20,6 +20,7 @@ it; when one does not complete, the runs that read it fail without training.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -104,12 +105,24 @@ def run_jobs(
                                    f"run {outcome.run_id}, which it starts from, "
                                    f"{outcome.status}"))
 
+    barren = 0      # pools in a row that broke before finishing any job
     while queue.jobs:
         # A pool that breaks (a worker killed by the OS) loses only the runs in flight;
-        # the loop builds a new pool for the rest.
-        _run_with_pool(queue, results, pool or start_pool(workers), workers, report, on_start)
+        # the loop builds a new pool for the rest. Workers that die again before finishing
+        # anything cannot start here at all, and would break pool after pool.
+        barren = 0 if _run_with_pool(queue, results, pool or start_pool(workers), workers,
+                                     report, on_start) else barren + 1
         pool = None
+        if barren == 2 and queue.jobs:
+            raise WorkersDied(f"the worker processes died twice before finishing a run, so "
+                              f"{len(queue.jobs)} runs were not started (the error above "
+                              "says why; a worker runs this same Python, "
+                              f"{sys.executable})")
     return outcomes
+
+
+class WorkersDied(RuntimeError):
+    """Every worker of a pool died before finishing any job: they cannot start here."""
 
 
 def longest_first(jobs: Sequence[Job]) -> list[Job]:
@@ -158,17 +171,28 @@ class _Queue:
     def lost(self, run_id: str) -> None:
         self.in_flight.discard(run_id)
 
+    def put_back(self, job: Job) -> None:
+        """Hand `job` out first again: it was taken but never reached a worker."""
+        self.in_flight.discard(job.run_id)
+        self.jobs.insert(0, job)
+
 
 def _run_with_pool(queue: _Queue, results: Path, pool: ProcessPoolExecutor, workers: int,
                    report: Callable[[Outcome], None],
-                   on_start: Callable[[Job], None] | None) -> None:
+                   on_start: Callable[[Job], None] | None) -> bool:
+    """Train jobs on `pool` until none are left or it breaks; whether it finished any."""
     in_flight: dict[Future, tuple[Job, float]] = {}
+    finished = False
     try:
         while queue.jobs or in_flight:
             while len(in_flight) < workers and (ready := queue.ready()) is not None:
                 job, wait_for_lease = ready
-                future = pool.submit(train_job, str(job.path), str(results),
-                                     wait_for_lease)
+                try:
+                    future = pool.submit(train_job, str(job.path), str(results),
+                                         wait_for_lease)
+                except BrokenProcessPool:
+                    queue.put_back(job)     # never handed to a worker: not lost
+                    raise
                 in_flight[future] = (job, time.perf_counter())
                 if on_start:
                     on_start(job)
@@ -179,6 +203,7 @@ def _run_with_pool(queue: _Queue, results: Path, pool: ProcessPoolExecutor, work
             for future in done:
                 job, started = in_flight.pop(future)
                 outcome = _outcome(future, job, results, time.perf_counter() - started)
+                finished = True
                 if outcome is None:
                     queue.defer(job)
                 else:
@@ -188,10 +213,12 @@ def _run_with_pool(queue: _Queue, results: Path, pool: ProcessPoolExecutor, work
         for job, started in in_flight.values():
             queue.lost(job.run_id)
             report(_record_failure(job, results, time.perf_counter() - started))
+        return finished
     finally:
         # The workers are idle now (or their runs lost): ended at once rather than waited
         # for, since a worker with torch loaded takes seconds to exit.
         stop_pool(pool)
+    return True
 
 
 def _outcome(future: Future, job: Job, results: Path, elapsed: float) -> Outcome | None:

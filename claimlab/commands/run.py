@@ -5,6 +5,7 @@ on this machine, N at a time; with `--target slurm`, as job arrays on a Slurm cl
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 from collections import Counter
@@ -22,7 +23,7 @@ from claimlab.slurm_run import run_on_slurm
 from claimlab.specs import default_plan_dir, load_spec
 from launch.emit import write_plan
 from launch.job_graph import JobGraph
-from launch.local import Job, pending, run_jobs
+from launch.local import Job, WorkersDied, pending, run_jobs
 from launch.pool import started_pool
 from runtime.results import run_status
 
@@ -88,10 +89,24 @@ def run_command(args: argparse.Namespace) -> int:
                         "--target slurm")
     if args.jobs < 1:
         raise UserError(f"--jobs must be at least 1, found {args.jobs}")
+    if not _has_torch():
+        raise UserError(f"claimlab run trains with PyTorch, which this Python "
+                        f"({sys.executable}) does not have: install claimlab's environment "
+                        "(scripts/setup.sh), or run the claimlab of the environment that has "
+                        "torch")
     # The workers start (each importing torch) while the plan is read; stopped at once when
     # there is nothing to train or the plan does not load.
     with started_pool(args.jobs) as pool:
         return _run_locally(args, pool)
+
+
+def _has_torch() -> bool:
+    """Whether this Python can find torch: the workers run this same Python, and each would
+    die importing it (the command itself starts without it)."""
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _run_locally(args: argparse.Namespace, pool: ProcessPoolExecutor) -> int:
@@ -113,8 +128,11 @@ def _run_locally(args: argparse.Namespace, pool: ProcessPoolExecutor) -> int:
           f"running {len(todo)} with {min(args.jobs, len(todo))} at a time -> {args.results}/runs/")
     progress = SweepProgress(len(todo), args.results, workers=min(args.jobs, len(todo)))
     with progress_view(progress) as view:
-        outcomes = run_jobs(todo, args.results, workers=args.jobs, on_start=view.started,
-                            on_done=view.done, graph=graph, pool=pool)
+        try:
+            outcomes = run_jobs(todo, args.results, workers=args.jobs, on_start=view.started,
+                                on_done=view.done, graph=graph, pool=pool)
+        except WorkersDied as error:
+            raise UserError(f"{name}: {error}", exit_code=1) from None
     counts = Counter(o.status for o in outcomes)
     print(f"{name}: " + ", ".join(f"{counts[s]} {s}" for s in ("completed", "diverged", "failed")))
     return 1 if counts["failed"] else 0
