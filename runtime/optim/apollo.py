@@ -27,10 +27,10 @@ from torch import Tensor
 
 from runtime.config.optimizer import ApolloConfig
 from runtime.optim.chain import Optimizer
-from runtime.optim.torch_optimizers import matrices_then_adamw
+from runtime.optim.torch_optimizers import MatrixOptimizer, matrices_then_adamw
 
 
-class Apollo(torch.optim.Optimizer):
+class Apollo(MatrixOptimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-6,
                  weight_decay: float = 0.0, rank: int = 256, scaling: str = "channel",
@@ -53,13 +53,6 @@ class Apollo(torch.optim.Optimizer):
         shape = (rank, cols) if rows >= cols else (rows, rank)
         return torch.randn(shape, generator=generator, device=p.device,
                            dtype=torch.float32) / math.sqrt(rank)
-
-    @torch.no_grad()
-    def step(self, closure: None = None) -> None:
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    self._update(p, group)
 
     def _update(self, p: Tensor, group: dict[str, Any]) -> None:
         state = self.state[p]

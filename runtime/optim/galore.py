@@ -25,10 +25,10 @@ from torch import Tensor
 
 from runtime.config.optimizer import GaLoreConfig
 from runtime.optim.chain import Optimizer
-from runtime.optim.torch_optimizers import matrices_then_adamw
+from runtime.optim.torch_optimizers import MatrixOptimizer, matrices_then_adamw
 
 
-class GaLore(torch.optim.Optimizer):
+class GaLore(MatrixOptimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-6,
                  weight_decay: float = 0.0, rank: int = 128, projection_every: int = 200,
@@ -36,13 +36,6 @@ class GaLore(torch.optim.Optimizer):
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "rank": rank, "projection_every": projection_every, "scale": scale}
         super().__init__(params, defaults)
-
-    @torch.no_grad()
-    def step(self, closure: None = None) -> None:
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    self._update(p, group)
 
     def _update(self, p: Tensor, group: dict[str, Any]) -> None:
         state = self.state[p]

@@ -43,6 +43,21 @@ def muon(groups: Groups, cfg: MuonConfig, *, fused: bool, seed: int) -> Optimize
         ns_steps=cfg.ns_steps, adjust_lr_fn=cfg.adjust_lr))
 
 
+class MatrixOptimizer(torch.optim.Optimizer):
+    """An optimizer that updates each 2-D matrix on its own (APOLLO, GaLore): `step` hands every
+    parameter with a gradient to `_update` with its group."""
+
+    @torch.no_grad()
+    def step(self, closure: None = None) -> None:
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    self._update(p, group)
+
+    def _update(self, p: torch.Tensor, group: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
 def matrices_then_adamw(groups: Groups, cfg: WithAdam, fused: bool,
                         matrices: Callable[[Groups], torch.optim.Optimizer]) -> Optimizer:
     """`matrices` on the hidden groups, chained with AdamW on the others (when there are any)."""
