@@ -201,6 +201,60 @@ class NotWorse(_TwoArms):
     sigmas: Sigmas = 2.0
 
 
+class GainRatio(CheckArgs):
+    """The gain of `treated` over `base` on `metric` (base - treated, means over seeds: how
+    much lower the treated runs score) among the runs of `under`, divided by the same gain
+    among the runs of `reference`[ (measured there on `reference_metric`)], is[ no more
+    than `at_most`][ no less than `at_least`]: "the curriculum's gain under cosine decay is
+    at most half its gain at a constant learning rate". Each gain pairs runs as `ordering`
+    does; gains pair up on the config values that vary within both. A bound is decided on
+    the difference it implies (gain - bound * reference gain), which stays defined when the
+    reference gain is near zero, against `sigmas` standard errors of it from the two gains'
+    seed-to-seed noise (taken as independent). Supported when
+    every pair of gains keeps every bound; not supported when one clearly breaks one;
+    inconclusive while runs are missing, unfinished, failed or diverged, or when the noise
+    leaves a pair undecided."""
+
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "gain_ratio", "metric": "final.val_loss",
+        "base": {"data.sources.web.order": "shuffled"},
+        "treated": {"data.sources.web.order": "ascending"},
+        "under": {"schedule.kind": "cosine"}, "reference": {"schedule.kind": "constant"},
+        "at_most": 0.5}
+    kind: Literal["gain_ratio"] = Field(
+        "gain_ratio", description="one gain is at most (or at least) a multiple of another")
+    metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
+    base: Arm = Field(description="axis -> value: the runs without the treatment")
+    treated: Arm = Field(description="axis -> value: the runs with it")
+    under: Arm = Field(description="axis -> value: the condition whose gain is bounded")
+    reference: Arm = Field(description="axis -> value: the condition it is a multiple of")
+    reference_metric: FinalMetric | None = Field(
+        None, description="measure the reference gain on this final metric instead")
+    at_most: float | None = Field(
+        None, description="the largest ratio of the gain to the reference gain that holds")
+    at_least: float | None = Field(
+        None, description="the smallest ratio of the gain to the reference gain that holds")
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
+    sigmas: Sigmas = 2.0
+
+    @model_validator(mode="after")
+    def _bounded(self) -> GainRatio:
+        if self.at_most is None and self.at_least is None:
+            raise ValueError("give at_most, at_least or both: the ratios that support the "
+                             "claim")
+        if self.at_most is not None and self.at_least is not None \
+                and self.at_least > self.at_most:
+            raise ValueError(f"at_least ({self.at_least:g}) is above at_most "
+                             f"({self.at_most:g})")
+        if self.base == self.treated:
+            raise ValueError(f"base and treated must select different runs, both are "
+                             f"{self.base!r}")
+        if self.under == self.reference and self.reference_metric in (None, self.metric):
+            raise ValueError(f"under and reference must select different runs (or measure "
+                             f"a different metric), both are {self.under!r}")
+        return self
+
+
 class Slope(CheckArgs):
     """The slope of log10 `metric` against log10 `against`, fitted by least squares to the
     means over seeds, lies within `within`. When `metric` ends in `*` every final metric
@@ -516,11 +570,13 @@ class EventOrder(CheckArgs):
 
 class Monotone(CheckArgs):
     """`metric` (mean over seeds) is `direction` at every step along `along`, on each line
-    of runs that differ only in `along` (and seed). With two or more seeds, a step counts
-    only when it is more than `sigmas` standard errors of the seed-to-seed noise.
-    Supported when every step is `direction`; not supported when any step clearly goes
-    the other way; inconclusive while runs are missing, unfinished, failed or diverged,
-    when no line has two points, or when a step is within the noise."""
+    of runs that differ only in `along` (and seed).[ Each point is first tuned: it stands
+    for its setting of `tuned` with the lowest mean over seeds; a diverged setting is never
+    the best, and a best at the lowest or highest value swept leaves the point undecided.]
+    With two or more seeds, a step counts only when it is more than `sigmas` standard errors
+    of the seed-to-seed noise. Supported when every step is `direction`; not supported when
+    any step clearly goes the other way; inconclusive while runs are missing, unfinished,
+    failed or diverged, when no line has two points, or when a step is within the noise."""
 
     EXAMPLE: ClassVar[dict[str, Any]] = {
         "kind": "monotone", "metric": "final.val_loss", "along": "model.width",
@@ -532,12 +588,80 @@ class Monotone(CheckArgs):
     direction: Literal["increasing", "decreasing"] = Field(
         description="increasing or decreasing")
     where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
+    tuned: tuple[Axis, ...] = Field(
+        (), description="axes each point is tuned over: the setting with the lowest mean "
+                        "metric stands for the point, e.g. [optimizer.weight_decay] for each "
+                        "width at its own best weight decay")
+    sigmas: Sigmas = 2.0
+
+    @model_validator(mode="after")
+    def _along_is_not_tuned(self) -> Monotone:
+        if self.along in self.tuned:
+            raise ValueError(f"along ({self.along!r}) cannot also be tuned over")
+        return self
+
+
+class Optimum(CheckArgs):
+    """For each line of runs that differ only in `over` (and seed), the optimum of `over`:
+    the value that minimises `metric` (mean over seeds), estimated between grid points with
+    its uncertainty as in `argmin_stable`. A line holds when its optimum lies inside
+    `within` by more than `sigmas` uncertainties, and fails when it lies outside by as much.
+    A best at the lowest or highest value swept bounds the optimum by the value swept next to
+    it: the line holds when all the values beyond that one are inside `within`, fails when
+    none are, and is undecided otherwise. Supported when every line holds; not supported
+    when any line fails; inconclusive while runs are missing, unfinished or failed, when a
+    line has fewer than two completed points, or when an optimum is within its uncertainty
+    of a bound; the summary then says how many seeds or how fine a grid would decide."""
+
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "optimum", "metric": "final.val_loss", "over": "optimizer.weight_decay",
+        "within": [1.0, float("inf")], "where": {"budget.steps": 4000}}
+    kind: Literal["optimum"] = Field(
+        "optimum", description="the best value of an axis lies in a range")
+    metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
+    over: Axis = Field(description="the axis minimised over, e.g. optimizer.weight_decay")
+    within: Interval = Field(
+        description="[low, high]: the optima that support the claim, in the units of `over`, "
+                    "e.g. [1.0, .inf] for at least 1")
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
+    sigmas: Sigmas = 2.0
+
+
+class Asymptote(_TwoArms):
+    """Fits `metric` = E + A * `against`^k (k < 0) by least squares to the points of `lower`
+    and, separately, of `higher` (each point the mean over seeds of the runs that differ
+    only in `against`[; each first tuned: it stands for its setting of `tuned` with the
+    lowest mean over seeds]), and compares the asymptotes E, where each arm levels off as
+    `against` grows. Each E's uncertainty is the jackknife over the values of `against`: how
+    far E moves when the fit leaves any one of them out. Supported when E of `higher` is
+    above E of `lower`[ by more than `margin`], by more than `sigmas` uncertainties of the
+    difference; not supported when it is clearly not; inconclusive while runs are missing,
+    unfinished, failed or diverged, when an arm has fewer than four completed values of
+    `against`, when a fit does not level off, when a best setting of `tuned` is at the edge
+    of its sweep, or when the difference is within its uncertainty."""
+
+    ARMS = ("lower", "higher")
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "kind": "asymptote", "metric": "final.val_loss/ensemble", "against": "N",
+        "lower": {"D": 4000000}, "higher": {"D": 1000000},
+        "where": {"ensemble.step": 1000}, "tuned": ["optimizer.weight_decay"]}
+    kind: Literal["asymptote"] = Field(
+        "asymptote", description="one arm levels off below another as an axis grows")
+    metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
+    against: Axis = Field(description="the axis the law is fitted against, e.g. N")
+    lower: Arm = Field(description="axis -> value: the runs that should level off lower")
+    higher: Arm = Field(description="axis -> value: the runs they are compared with")
+    margin: Annotated[float, Field(ge=0)] = Field(
+        0.0, description="how far below, in the metric's units")
+    tuned: tuple[Axis, ...] = Field((), description=TUNED_DESCRIPTION)
+    where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
     sigmas: Sigmas = 2.0
 
 
 CheckConfig = Annotated[
     ArgminStable | Ordering | Matches | NotWorse | Slope | StabilityEdge | PowerLawFit
-    | JointPowerLaw | CurveFitPredict | Crossing | TimeTo | EventOrder | Monotone,
+    | JointPowerLaw | CurveFitPredict | Crossing | TimeTo | EventOrder | Monotone | GainRatio
+    | Optimum | Asymptote,
     Field(discriminator="kind"),
 ]
 
@@ -548,6 +672,7 @@ CHECKS = Registry("check", {
     "ordering": "report.checks.ordering:ordering",
     "matches": "report.checks.matches:matches",
     "not_worse": "report.checks.not_worse:not_worse",
+    "gain_ratio": "report.checks.gain_ratio:gain_ratio",
     "slope": "report.checks.slope:slope",
     "stability_edge": "report.checks.stability_edge:stability_edge",
     "power_law_fit": "report.checks.power_law_fit:power_law_fit",
@@ -557,4 +682,6 @@ CHECKS = Registry("check", {
     "time_to": "report.checks.time_to:time_to",
     "event_order": "report.checks.event_order:event_order",
     "monotone": "report.checks.monotone:monotone",
+    "optimum": "report.checks.optimum:optimum",
+    "asymptote": "report.checks.asymptote:asymptote",
 })

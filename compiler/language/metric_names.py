@@ -92,10 +92,12 @@ def logged(config: RunConfig) -> Logged:
     names |= {"val_loss", "val_bpb", *(f"val_loss/{s}" for s in sources),
               *(f"val_bpb/{s}" for s in sources)}
     evaluation = config.eval
-    if evaluation.ema is not None:
-        names.add("val_loss/ema")
-    if evaluation.average_last is not None:
-        names.add("val_loss/avg_last")
+    averages = [name for name, kept in (("ema", evaluation.ema),
+                                        ("avg_last", evaluation.average_last)) if kept]
+    for average in averages:   # runtime/training/averaging.py
+        names.add(f"val_loss/{average}")
+        if len(sources) > 1:
+            names |= {f"val_loss/{average}/{s}" for s in sources}
     if evaluation.sharpness is not None:
         names.add("sharpness")
     prefixes: set[str] = set()

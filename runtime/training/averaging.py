@@ -6,7 +6,8 @@
               steps (LAWA: latest weight averaging)
 
 At each evaluation the averaged weights are put into the model, evaluated on the same batches
-as the weights (`val_loss/ema`, `val_loss/avg_last`), and the weights put back; training never
+as the weights (`val_loss/ema`, `val_loss/avg_last`, and per source `val_loss/ema/<source>`
+with several sources), and the weights put back; training never
 sees them. The averages are part of the checkpoint, so a resumed run averages what it would
 have uninterrupted. They average parameters only: buffers (σReparam's singular-vector
 estimates) are the model's own.
@@ -48,11 +49,19 @@ class WeightAverages:
             self.checkpoints = [*self.checkpoints, taken][-self.last:]
 
     def evaluate(self, evaluate: Callable[[], dict[str, float]]) -> dict[str, float]:
-        """`val_loss/<average>` for each average there is, by `evaluate` on its weights."""
+        """`val_loss/<average>` for each average there is, by `evaluate` on its weights, and
+        with several sources `val_loss/<average>/<source>`: a claim about data (a curriculum,
+        say) is judged on one source's held-out loss, averaged weights included."""
         out = {}
         for name, weights in self._averages():
             with self._swapped_in(weights):
-                out[f"val_loss/{name}"] = evaluate()["val_loss"]
+                metrics = evaluate()
+            out[f"val_loss/{name}"] = metrics["val_loss"]
+            sources = [key.removeprefix("val_loss/") for key in metrics
+                       if key.startswith("val_loss/")]
+            if len(sources) > 1:
+                out |= {f"val_loss/{name}/{source}": metrics[f"val_loss/{source}"]
+                        for source in sources}
         return out
 
     def state_dict(self) -> dict[str, Any]:

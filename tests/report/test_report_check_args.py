@@ -96,7 +96,8 @@ def test_every_kind_has_an_example_that_validates():
     kinds = [model.model_fields["kind"].default for model in check_models()]
     assert kinds == ["argmin_stable", "ordering", "matches", "not_worse", "slope",
                      "stability_edge", "power_law_fit", "joint_power_law",
-                     "curve_fit_predict", "crossing", "time_to", "event_order", "monotone"]
+                     "curve_fit_predict", "crossing", "time_to", "event_order", "monotone",
+                     "gain_ratio"]
     assert sorted(kinds) == sorted(CHECKS)
     adapter = TypeAdapter(CheckConfig)
     for model in check_models():

@@ -95,6 +95,22 @@ def test_weight_averages_are_evaluated_as_their_own_metrics(tiny, tmp_path):
     assert summary["final"]["val_loss/ema"] == records[40]["val_loss/ema"]
 
 
+def test_with_several_sources_averages_are_scored_per_source_too(tiny, tmp_path):
+    # A claim about data (a curriculum) reads one source's held-out loss, averaged weights
+    # included: val_loss/avg_last/<source>, whose mean over sources is val_loss/avg_last.
+    config = tiny(eval={"every": 20, "batches": 2, "average_last": 2, "average_every": 10},
+                  data={"sources": {"code": {"kind": "builtin"},
+                                    "prose": {"kind": "builtin", "name": "stdlib-prose"}},
+                        "mix": {"code": 1.0, "prose": 0.0}})
+    train(config, tmp_path)
+    last = [r for r in metrics(tmp_path) if "val_loss" in r][-1]
+    code, prose = last["val_loss/avg_last/code"], last["val_loss/avg_last/prose"]
+    assert last["val_loss/avg_last"] == pytest.approx((code + prose) / 2)
+    assert prose > code   # trained on code only
+    assert code != last["val_loss/code"]   # the average of steps 30 and 40, not the weights
+    assert "val_loss/ema/code" not in last   # no EMA asked for
+
+
 def test_the_ema_is_the_exponential_average_of_the_weights():
     layer = torch.nn.Linear(3, 2)
     start = [p.detach().clone() for p in layer.parameters()]
