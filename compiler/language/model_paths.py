@@ -55,8 +55,12 @@ def types_at(annotation: Any, loc: tuple[str | int, ...]) -> list[Any]:
     """
     types = alternatives(annotation)
     for part in loc:
+        # Among a union's members the step after it is a member's tag, even where another
+        # member has a field of that name (`tokens`: a source kind, and a Markov source's
+        # length).
+        tagged = [t for t in types if _tagged(t, part)] if len(types) > 1 else []
         inner = [alt for t in types for child in children(t, part) for alt in alternatives(child)]
-        types = inner or [t for t in types if _tagged(t, part)] or types
+        types = tagged or inner or types
     return types
 
 
