@@ -19,7 +19,7 @@ from compiler.planning.blame import blame
 from compiler.planning.derive import UnderivableValue, derivation_order, derive
 from compiler.planning.duplicates import duplicate_warnings
 from compiler.planning.expand import Override, apply, combinations
-from compiler.planning.run_config import every_section, resolve_config, reusable_sections
+from compiler.planning.run_config import every_section
 from compiler.planning.stages import (
     Stage,
     StageRun,
@@ -30,6 +30,7 @@ from compiler.planning.stages import (
     unplanned_members,
     written_stages,
 )
+from compiler.planning.sweep_configs import SweepConfigs
 from runtime.config.run import RunConfig
 
 _RUN_ID = re.compile(r"[0-9a-f]{12}")
@@ -111,7 +112,7 @@ def planned_runs(base: RunConfig, sweep: Sweep, stages: Sequence[Stage] = (),
     written = every_section(base.model_dump(exclude_unset=True))
     if stages:
         written["stages"] = written_stages(stages)
-    reusable = reusable_sections(base)
+    configs = SweepConfigs(written)
     order = derivation_order(sweep)
     runs: dict[str, PlannedRun] = {}
     made_by: dict[str, tuple[Override, ...]] = {}
@@ -120,21 +121,22 @@ def planned_runs(base: RunConfig, sweep: Sweep, stages: Sequence[Stage] = (),
     underivable: dict[tuple, Problem] = {}
     in_valid_runs: set[Override] = set()
     for overrides in combinations(sweep, written):
-        data = apply(written, overrides)
+        # A run's config data, made only where it is needed: most runs are resolved from
+        # their overrides alone.
+        data = None
         if order:
             try:
-                data, derived = derive(sweep, order, data)
+                data, derived = derive(sweep, order, apply(written, overrides))
             except UnderivableValue as error:
                 underivable.setdefault((error.origin, str(error)), _underivable(error, overrides))
                 continue
             overrides += derived
         try:
             if stages:
-                chain = resolve_chain(data, stages)
+                chain = resolve_chain(apply(written, overrides) if data is None else data,
+                                      stages)
             else:
-                touched = {o.path[0] for o in overrides}
-                config, run_id = resolve_config({**data, **{
-                    name: section for name, section in reusable.items() if name not in touched}})
+                config, run_id = configs.resolve(overrides, data)
         except SpecError as error:
             failures += [(overrides, problem) for problem in error.problems]
             continue

@@ -33,27 +33,13 @@ def every_section(data: Mapping[str, Any]) -> dict[str, Any]:
     return {**{name: {} for name in _SECTIONS}, **data}
 
 
-def reusable_sections(base: RunConfig) -> dict[str, Any]:
-    """The sections of `base` that a run's config data may hold as they are, validated, for
-    the sections no override touches: validating such an instance gives it back unchanged,
-    so only the swept sections are validated again, run after run."""
-    reusable = {}
-    for name in RunConfig.model_fields:
-        section = getattr(base, name)
-        if isinstance(section, BaseModel):
-            again = RunConfig.model_validate({**every_section({}), name: section})
-            if getattr(again, name) is section:
-                reusable[name] = section
-    return reusable
-
-
 def resolve_config(data: Mapping[str, Any]) -> tuple[RunConfig, str]:
     """Validate `data` as a RunConfig and compute its run id; problems have paths into `data`."""
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as error:
         raise SpecError(explain(error, data, RunConfig)) from None
-    problems = [*written_value_problems(data, config), *_warmup_problems(config)]
+    problems = [*written_value_problems(data, config), *warmup_problems(config)]
     if problems:
         raise SpecError(problems)
     try:
@@ -66,7 +52,7 @@ def resolve_config(data: Mapping[str, Any]) -> tuple[RunConfig, str]:
                         for path, value in infinite) from None
 
 
-def _warmup_problems(config: RunConfig) -> list[Problem]:
+def warmup_problems(config: RunConfig) -> list[Problem]:
     """A schedule's warmup must fit in its run (the runtime would fail at the first step)."""
     warmup = getattr(config.schedule, "warmup", None)
     if warmup is None:

@@ -56,6 +56,14 @@ def identity_exclusions(model: BaseModel) -> dict[str | int, Any]:
     return out
 
 
+def left_out_of_identity(model: BaseModel) -> set[str]:
+    """The fields of `model` its identity leaves out whole (NEVER fields, IF_CHANGED fields at
+    their default): identity_exclusions' top level, without looking inside the others."""
+    return {field.name for field in _identity_fields(type(model))
+            if field.mark is Identity.NEVER or (field.mark is Identity.IF_CHANGED
+                                                and getattr(model, field.name) == field.default)}
+
+
 @dataclass(frozen=True)
 class _IdentityField:
     name: str

@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from runtime.config.base import (
     NEW,
@@ -35,6 +35,7 @@ from runtime.config.base import (
     Strict,
     Tokens,
     identity_exclusions,
+    left_out_of_identity,
 )
 from runtime.config.data import DataConfig
 from runtime.config.model import VOCAB_SIZES, ModelConfig, ParametrizationConfig
@@ -55,8 +56,9 @@ SCHEMA_VERSION = 2
 __all__ = [
     "SCHEMA_VERSION", "VOCAB_SIZES", "BudgetConfig", "DataConfig", "EnsembleConfig", "EvalConfig",
     "ExecutionConfig", "Length", "ModelConfig", "Need", "OptimizerConfig", "ParametrizationConfig",
-    "PhaseConfig", "PositiveInt", "RunConfig", "ScheduleConfig", "StabilityConfig",
-    "StartConfig", "StepsOrFraction", "Strict", "Tokens", "canonical_json", "load_job", "run_id",
+    "PhaseConfig", "PositiveInt", "RunConfig", "ScheduleConfig", "SectionTexts",
+    "StabilityConfig", "StartConfig", "StepsOrFraction", "Strict", "Tokens", "canonical_json",
+    "load_job", "run_id",
 ]
 
 
@@ -134,14 +136,30 @@ class RunConfig(Strict):
         """The step the run ends at, counted like `first_step`."""
         return self.first_step + self.budget.steps
 
-    def canonical_json(self) -> str:
+    def canonical_json(self, texts: SectionTexts | None = None) -> str:
         """The config as sorted, compact JSON: the text a run id hashes. Left out: what
         cannot change the result (`execution`), and fields added since ids existed while
-        they hold the default that computes what configs computed before them."""
-        return canonical_json(self.model_dump(mode="json", exclude=identity_exclusions(self)))
+        they hold the default that computes what configs computed before them.
 
-    def run_id(self) -> str:
-        return run_id(self)
+        Written field by field, each section as the canonical text of its own dump (what
+        json.dumps with sorted keys writes for it inside the whole): `texts` keeps each
+        section's text, so that the configs of a sweep, which share most of their sections,
+        serialise each once. The text is the same with it or without.
+        """
+        texts = {} if texts is None else texts
+        left_out = left_out_of_identity(self)
+        parts = []
+        for name in sorted(type(self).model_fields):
+            if name not in left_out:
+                value = getattr(self, name)
+                known = texts.get(id(value))
+                text = known[1] if known else _identity_text(self, name, value, texts)
+                # Field names are identifiers: quoting one is what json.dumps writes for it.
+                parts.append(f'"{name}":{text}')
+        return "{" + ",".join(parts) + "}"
+
+    def run_id(self, texts: SectionTexts | None = None) -> str:
+        return run_id(self, texts)
 
 
 @dataclass(frozen=True)
@@ -176,9 +194,30 @@ def _fold_negative_zero(data: object) -> object:
     return data
 
 
-def run_id(config: RunConfig) -> str:
-    """12 hex digits of sha256 over the schema version and the canonical config."""
-    payload = f"claimlab-run-v{SCHEMA_VERSION}\n{config.canonical_json()}"
+# The id of a field's value (a section, or a scalar) -> the value and its canonical text; the
+# value is kept so that its id is not reused while the texts are.
+SectionTexts = dict[int, tuple[object, str]]
+
+
+def _identity_text(config: RunConfig, name: str, value: object, texts: SectionTexts) -> str:
+    """The canonical text of the config's field `name`, holding `value`, as it enters the
+    config's identity; kept in `texts` (but for a list or mapping, which could change)."""
+    if isinstance(value, BaseModel):
+        text = canonical_json(value.model_dump(mode="json", exclude=identity_exclusions(value)))
+    elif value is None or isinstance(value, (bool, int, float, str)):
+        text = canonical_json(value)
+    else:
+        inner = identity_exclusions(config).get(name)
+        return canonical_json(config.model_dump(mode="json", include={name},
+                                                exclude={name: inner} if inner else None)[name])
+    texts[id(value)] = (value, text)
+    return text
+
+
+def run_id(config: RunConfig, texts: SectionTexts | None = None) -> str:
+    """12 hex digits of sha256 over the schema version and the canonical config (`texts`:
+    see RunConfig.canonical_json)."""
+    payload = f"claimlab-run-v{SCHEMA_VERSION}\n{config.canonical_json(texts)}"
     return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
 
