@@ -208,12 +208,12 @@ class GainRatio(CheckArgs):
     than `at_most`][ no less than `at_least`]: "the curriculum's gain under cosine decay is
     at most half its gain at a constant learning rate". Each gain pairs runs as `ordering`
     does; gains pair up on the config values that vary within both. A bound is decided on
-    the difference it implies (gain - bound * reference gain), which stays defined when the
-    reference gain is near zero, against `sigmas` standard errors of it from the two gains'
-    seed-to-seed noise (taken as independent). Supported when
-    every pair of gains keeps every bound; not supported when one clearly breaks one;
-    inconclusive while runs are missing, unfinished, failed or diverged, or when the noise
-    leaves a pair undecided."""
+    the difference it implies (gain - bound * reference gain), against `sigmas` standard
+    errors of it from the two gains' seed-to-seed noise (taken as independent). Supported
+    when every pair of gains keeps every bound; not supported when one clearly breaks one;
+    inconclusive while runs are missing, unfinished, failed or diverged, when a reference
+    gain is not clearly above zero (there is nothing to take a multiple of), or when the
+    noise leaves a pair undecided."""
 
     EXAMPLE: ClassVar[dict[str, Any]] = {
         "kind": "gain_ratio", "metric": "final.val_loss",
@@ -615,16 +615,26 @@ class Optimum(CheckArgs):
 
     EXAMPLE: ClassVar[dict[str, Any]] = {
         "kind": "optimum", "metric": "final.val_loss", "over": "optimizer.weight_decay",
-        "within": [1.0, float("inf")], "where": {"budget.steps": 4000}}
+        "within": [1.0, None], "where": {"budget.steps": 4000}}
     kind: Literal["optimum"] = Field(
         "optimum", description="the best value of an axis lies in a range")
     metric: FinalMetric = Field(description="a final metric, e.g. final.val_loss")
     over: Axis = Field(description="the axis minimised over, e.g. optimizer.weight_decay")
-    within: Interval = Field(
-        description="[low, high]: the optima that support the claim, in the units of `over`, "
-                    "e.g. [1.0, .inf] for at least 1")
+    within: tuple[float | None, float | None] = Field(
+        description="[low, high]: the optima that support the claim, in the units of `over`; "
+                    "null for no bound, e.g. [1.0, null] for at least 1")
     where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
     sigmas: Sigmas = 2.0
+
+    @model_validator(mode="after")
+    def _a_range(self) -> Optimum:
+        low, high = self.within
+        if low is None and high is None:
+            raise ValueError("within needs at least one bound")
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"expected within: [low, high] with low <= high, found "
+                             f"{list(self.within)}")
+        return self
 
 
 class Asymptote(_TwoArms):
@@ -633,9 +643,9 @@ class Asymptote(_TwoArms):
     only in `against`[; each first tuned: it stands for its setting of `tuned` with the
     lowest mean over seeds]), and compares the asymptotes E, where each arm levels off as
     `against` grows. Each E's uncertainty is the jackknife over the values of `against`: how
-    far E moves when the fit leaves any one of them out. Supported when E of `higher` is
-    above E of `lower`[ by more than `margin`], by more than `sigmas` uncertainties of the
-    difference; not supported when it is clearly not; inconclusive while runs are missing,
+    far E moves when the fit leaves any one of them out. Supported when E of `higher` minus
+    E of `lower` exceeds `margin` by more than `sigmas` uncertainties of the difference;
+    not supported when it falls short of it by as much; inconclusive while runs are missing,
     unfinished, failed or diverged, when an arm has fewer than four completed values of
     `against`, when a fit does not level off, when a best setting of `tuned` is at the edge
     of its sweep, or when the difference is within its uncertainty."""

@@ -5,9 +5,10 @@ another.
 the treatment's gain is base - treated (means over seeds, paired as in `ordering` by
 report.checks.pairs), measured once among the runs of `under` and once among those of
 `reference`. A bound r on their ratio is decided on gain - r * reference gain (or its
-negative), a difference that stays defined when the reference gain is near zero, where the
-ratio itself is not. Its standard error combines the two gains' own (report.checks.decide),
-as independent estimates from different runs.
+negative), whose standard error combines the two gains' own (report.checks.decide), as
+independent estimates from different runs; the ratio itself is noisy as its denominator
+nears zero. A reference gain that is not clearly above zero leaves nothing to bound: any
+gain is "at most half" of a loss, so such a pair decides nothing.
 """
 
 from __future__ import annotations
@@ -37,17 +38,27 @@ def gain_ratio(args: GainRatio, table: pd.DataFrame, curves: Curves) -> CheckRes
     reference = _gain(args, table, args.reference, reference_metric)
     numbers: dict[str, Number] = {}
     decisions: list[Decision] = []
+    no_reference: list[str] = []
     for label, (g, g_error), (r, r_error) in _paired(gain, reference):
         at = f" at {label}" if label else ""
         numbers[f"gain under {conditions(args.under)}{at}"] = g
         numbers[f"reference gain under {conditions(args.reference)}{at}"] = r
         numbers[f"ratio{at}"] = g / r if r else math.nan
         numbers[f"standard errors of the gains{at}"] = f"{g_error:.3g}, {r_error:.3g}"
+        # A multiple of a gain that is not there says nothing: with a reference gain of
+        # zero or below, any gain keeps "at most half of it" backwards.
+        if decide(r, r_error, args.sigmas) != "holds":
+            no_reference.append(f"{r:.4g}{at}")
+            decisions.append("unclear")
+            continue
         for bound, sign in ((args.at_most, -1.0), (args.at_least, 1.0)):
             if bound is not None:
                 error = math.hypot(g_error, bound * r_error)
                 decisions.append(decide(sign * (g - bound * r), error, args.sigmas))
     blockers = gain.blockers() + reference.blockers()
+    if no_reference:
+        blockers.append(f"the reference gain is not clearly above zero ({', '.join(no_reference)}"
+                        f", by {args.sigmas:g} standard errors), so it has no multiple to bound")
     verdict = verdict_of(decisions, blockers)
     return CheckResult(
         verdict=verdict, summary=_summary(args, decisions, blockers, numbers), rule=rule(args),

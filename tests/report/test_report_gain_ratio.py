@@ -87,6 +87,22 @@ def test_the_reference_gain_can_be_measured_on_another_metric(experiment):
     assert run(experiment, claim(at_most=0.2), outcome=two_metrics).verdict == "not supported"
 
 
+def test_without_a_reference_gain_there_is_nothing_to_bound(experiment):
+    # At a constant learning rate the treatment hurts (-0.10): a gain of 0.03 under cosine
+    # is "at most half of it" only backwards, so the claim is left undecided, and says why.
+    hurts = {**GAINS, "constant": -0.10}
+
+    def outcome(config):
+        treated = config.optimizer.weight_decay > 0
+        return (3.0 - (hurts[config.schedule.kind] if treated else 0.0)
+                + SEED_STD * (config.seed - 1))
+
+    result = run(experiment, claim(at_most=0.5), outcome=outcome)
+    assert result.verdict == "inconclusive", result.summary
+    assert "The reference gain is not clearly above zero (-0.1 at model.width=64" in \
+        result.summary
+
+
 def test_a_missing_run_leaves_it_inconclusive(experiment):
     result = run(experiment, claim(at_most=0.5),
                  outcome=lambda c: "failed" if c.schedule.kind == "constant" and c.seed == 0
