@@ -9,12 +9,14 @@
     <out>/logs/              where the arrays' tasks log
 
 Readers see a whole file or none: plan.json, the scripts and a job file that changed are
-replaced atomically, and a job file new to the folder is created exclusively and written in one
-call before plan.json names it. Job files of runs no longer in the plan are removed.
+replaced atomically, and a job file new to the folder (created, or a stale one renamed to it)
+is written before plan.json names it; plan.json is written last. Job files of runs no longer in
+the plan are removed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -41,32 +43,61 @@ def _write_jobs(jobs: Path, files: dict[str, bytes]) -> None:
     """Make `jobs` hold exactly `files` (name -> content).
 
     A grid's job files are most of what compiling it writes (10,000 for a 10,000-run grid),
-    and replacing a file atomically (a temporary file, then a rename) costs ten times what
-    creating one does on ext4. So a file already there with the same bytes is left alone (a
-    run's id names its config, so recompiling mostly finds them so), a new one is created
-    exclusively, and only one whose content changed (its run's `execution` settings, say) is
-    replaced.
+    and on ext4 the kernel's work of creating a file (finding a free inode, slow near files
+    deleted in the last minutes) is most of that, at 10-300 us a file. So a file already there
+    with the same bytes is left alone (a run's id names its config, so recompiling mostly finds
+    them so), one whose content changed (its run's `execution` settings, say) is replaced
+    atomically, and a new one takes over the file of a run no longer planned where there is
+    one (linked to the new name, which fails rather than replace a file, then unlinked from the
+    old) and is created exclusively where there is none; the job files left over are removed.
     """
-    # Straight system calls, names relative to the folder's descriptor: the kernel's work of
-    # creating each file is most of the time, and the Python around it is kept to a minimum.
+    # Straight system calls, names relative to the folder's descriptor, and as few as can be.
     folder = os.open(jobs, os.O_RDONLY | os.O_DIRECTORY)
     try:
+        there = {name for name in os.listdir(folder) if name.endswith(".json")}
+        stale = [name for name in there if name not in files]
+        reusable = stale.copy()
         for name, data in files.items():
-            try:
-                fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666, dir_fd=folder)
-            except FileExistsError:
+            if name in there:
                 if _read(jobs / name) != data:
                     _write_atomic(jobs / name, data)
                 continue
+            fd = _reused(folder, reusable, name) if reusable else None
+            if fd is None:
+                try:
+                    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666,
+                                 dir_fd=folder)
+                except FileExistsError:   # written since by another compile of this folder
+                    if _read(jobs / name) != data:
+                        _write_atomic(jobs / name, data)
+                    continue
             try:
                 _write_all(fd, data)
             finally:
                 os.close(fd)
-        for name in os.listdir(folder):
-            if name.endswith(".json") and name not in files:
+        for name in stale:   # those reused are gone already
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(name, dir_fd=folder)
     finally:
         os.close(folder)
+
+
+def _reused(folder: int, reusable: list[str], name: str) -> int | None:
+    """One of the `reusable` stale job files renamed to `name` and opened emptied for writing,
+    or None when none can be: `name` was made meanwhile, or this filesystem has no hard links
+    (then none is tried again)."""
+    old = reusable.pop()
+    try:
+        os.link(old, name, src_dir_fd=folder, dst_dir_fd=folder)
+    except FileExistsError:
+        reusable.append(old)
+        return None
+    except OSError:
+        reusable.clear()
+        return None
+    with contextlib.suppress(FileNotFoundError):   # removed by another compile meanwhile
+        os.unlink(old, dir_fd=folder)
+    return os.open(name, os.O_WRONLY | os.O_TRUNC, dir_fd=folder)
 
 
 def _write_all(fd: int, data: bytes) -> None:

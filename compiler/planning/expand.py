@@ -16,6 +16,7 @@ import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from pydantic import ValidationError
@@ -40,6 +41,11 @@ class Override:
     path: tuple[str, ...]    # config path, e.g. ("model", "width")
     value: Any
     origin: YamlPath         # e.g. ("sweep", "grid", "model.width", 2)
+
+    @cached_property
+    def dotted(self) -> str:
+        """The path as a spec writes it: `model.width` (each run names its overrides so)."""
+        return ".".join(self.path)
 
 
 # One value of one axis; a zip group's choice sets several paths at once.

@@ -161,8 +161,7 @@ def _planned_run(run_id: str, config: RunConfig, overrides: tuple[Override, ...]
     # (1 -> 1.0 for a float field) and runs merged by id agree on them.
     return PlannedRun(
         id=run_id,
-        overrides={".".join(o.path): to_jsonable_python(_value(config, o.path))
-                   for o in overrides},
+        overrides={o.dotted: to_jsonable_python(_value(config, o.path)) for o in overrides},
         config=config,
     )
 

@@ -57,6 +57,7 @@ class SweepConfigs:
         # are kept alive in _parts, so their ids are not reused.
         self._across: dict[tuple[int, ...], dict[str, Any] | None] = {}
         self._texts: SectionTexts = {}
+        self._unswept = {name: self._part(name, None, None) for name in written}
 
     def resolve(self, overrides: Sequence[Override],
                 data: Mapping[str, Any] | None = None) -> tuple[RunConfig, str]:
@@ -66,20 +67,27 @@ class SweepConfigs:
         touched: dict[str, list[Override]] = {}
         for override in overrides:
             touched.setdefault(override.path[0], []).append(override)
-        values = {name: self._part(name, touched.get(name), data)
-                  for name in self._written.keys() | touched.keys()}
-        valid = all(part is not _INVALID for part in values.values())
-        across = self._validated_across(values) if valid else None
-        if across is None:
+        values = {**self._unswept, **{name: self._part(name, section, data)
+                                      for name, section in touched.items()}}
+        resolved = self._put_together(values)
+        if resolved is None:   # something is wrong: resolve_config says what, and where
             return resolve_config(data if data is not None else apply(self._written, overrides))
+        return resolved
+
+    def _put_together(self, values: dict[str, Any]) -> tuple[RunConfig, str] | None:
+        if any(part is _INVALID for part in values.values()):
+            return None
+        across = self._validated_across(values)
+        if across is None:
+            return None
         config = RunConfig.model_construct(_fields_set=set(values),
                                            **{**_DEFAULTS, **values, **across})
         if warmup_problems(config):
-            return resolve_config(data if data is not None else apply(self._written, overrides))
+            return None
         try:
             return config, config.run_id(self._texts)
         except ValueError:   # a number the id's JSON refuses (inf, nan)
-            return resolve_config(data if data is not None else apply(self._written, overrides))
+            return None
 
     def _part(self, name: str, overrides: list[Override] | None,
               data: Mapping[str, Any] | None) -> Any:
@@ -137,10 +145,10 @@ def _field_adapter(name: str) -> TypeAdapter:
 def _frozen(value: Any) -> Hashable:
     """A key that two pieces of YAML data share only when they validate alike: types are part
     of it (`1`, `1.0` and `true` are equal in Python), and so is the sign of a zero."""
+    if isinstance(value, float):
+        return float, value.hex()
     if isinstance(value, dict):
         return dict, tuple((key, _frozen(item)) for key, item in value.items())
     if isinstance(value, list):
         return list, tuple(_frozen(item) for item in value)
-    if isinstance(value, float):
-        return float, value.hex()
     return type(value), value

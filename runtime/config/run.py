@@ -18,6 +18,7 @@ and data.py (with the source configs in runtime/data/sources/).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -149,7 +150,7 @@ class RunConfig(Strict):
         texts = {} if texts is None else texts
         left_out = left_out_of_identity(self)
         parts = []
-        for name in sorted(type(self).model_fields):
+        for name in _sorted_fields(type(self)):
             if name not in left_out:
                 value = getattr(self, name)
                 known = texts.get(id(value))
@@ -197,6 +198,11 @@ def _fold_negative_zero(data: object) -> object:
 # The id of a field's value (a section, or a scalar) -> the value and its canonical text; the
 # value is kept so that its id is not reused while the texts are.
 SectionTexts = dict[int, tuple[object, str]]
+
+
+@functools.cache
+def _sorted_fields(model: type[RunConfig]) -> tuple[str, ...]:
+    return tuple(sorted(model.model_fields))
 
 
 def _identity_text(config: RunConfig, name: str, value: object, texts: SectionTexts) -> str:

@@ -212,3 +212,24 @@ def test_launch_script_trains_with_the_real_runtime(tmp_path):
     assert run_status(results, run.id) == "completed"
     again = subprocess.run(launch, cwd=repo, env=env, check=True, capture_output=True, text=True)
     assert f"skip {run.id} (completed)" in again.stderr
+
+
+@pytest.mark.parametrize("values", ["[0.02, 0.2]", "[0.02, 0.2, 0.3, 0.4, 0.5]"])
+def test_rewriting_a_plan_dir_whose_every_run_changed_holds_the_new_jobs_only(tmp_path, plan,
+                                                                               values):
+    """The files of runs no longer planned are taken over by new runs' job files (fewer or
+    more of them than before): each must then hold its own run, whole."""
+    out = tmp_path / "plan"
+    write_plan(plan, out)
+    other = tmp_path / "other.yaml"
+    other.write_text(SPEC.replace("[0.001, 0.01, 0.1]", values)
+                     .replace("budget: {steps: 5}", "budget: {steps: 6}"))
+    changed = compile_spec(other).plan
+    assert not {run.id for run in changed.runs} & {run.id for run in plan.runs}
+    write_plan(changed, out)
+    assert sorted(p.name for p in (out / "jobs").iterdir()) == [
+        f"{run.id}.json" for run in changed.runs]
+    for run in changed.runs:
+        job = out / "jobs" / f"{run.id}.json"
+        assert json.loads(job.read_bytes()) == run.config.model_dump(mode="json")
+        assert load_job(str(job)) == run.config
