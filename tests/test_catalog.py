@@ -20,7 +20,8 @@ ARCHIVES = sorted((ROOT / "specs" / "results").glob("*.tar.xz"))
 
 
 def cheapest_run(archive: Path) -> tuple[RunConfig, dict]:
-    """The run of the archive with the fewest parameter-steps that starts from no other run."""
+    """The run of the archive with the fewest parameter-steps that starts from no other run
+    and reads none (an ensemble)."""
     runs: dict[str, dict[str, bytes]] = {}
     with tarfile.open(archive) as tar:
         for member in tar:
@@ -31,7 +32,9 @@ def cheapest_run(archive: Path) -> tuple[RunConfig, dict]:
     for files in runs.values():
         config = RunConfig.model_validate_json(files["config.json"])
         summary = json.loads(files["summary.json"])
-        if summary["status"] == "completed" and "start" not in summary:
+        # An ensemble trains nothing: it evaluates other runs' checkpoints.
+        if summary["status"] == "completed" and "start" not in summary \
+                and config.ensemble is None:
             candidates.append((summary["n_params"] * summary["steps"], config.run_id(),
                                config, summary))
     assert candidates, f"{archive.name}: no completed run that starts from scratch"

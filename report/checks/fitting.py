@@ -136,16 +136,18 @@ class PowerLaw:
 EXPONENT_BOUNDS = (-4.0, 4.0)
 
 
-def fit_power_law(x: np.ndarray, y: np.ndarray, *, offset: bool) -> PowerLaw:
+def fit_power_law(x: np.ndarray, y: np.ndarray, *, offset: bool,
+                  bounds: tuple[float, float] = EXPONENT_BOUNDS) -> PowerLaw:
     """Least squares: in log-log without an offset (y > 0), else on y itself with the
-    exponent searched by fit_exponent (x is scaled by its geometric mean for conditioning)."""
+    exponent searched by fit_exponent within `bounds` (x is scaled by its geometric mean for
+    conditioning)."""
     if not offset:
         exponent, intercept = loglog_slope(x, y)
         return PowerLaw(exponent=exponent, scale=10 ** intercept)
     unit = math.exp(np.log(x).mean())
     scaled = x / unit
     fit = fit_exponent(lambda k: np.column_stack([np.ones_like(scaled), scaled ** k]), y,
-                       EXPONENT_BOUNDS)
+                       bounds)
     constant, scale = fit.coefficients
     return PowerLaw(exponent=fit.exponent, scale=float(scale / unit ** fit.exponent),
                     offset=float(constant))

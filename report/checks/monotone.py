@@ -26,6 +26,7 @@ from report.checks.selection import (
     sentence,
     short,
 )
+from report.checks.tuning import tune
 from report.checks.verdict import CheckResult
 from report.figures.curves import CurveGroup, curves_figure, sources_figure
 from report.figures.style import label
@@ -37,10 +38,17 @@ MAX_CURVE_PANELS = 4
 
 
 def monotone(args: Monotone, table: pd.DataFrame, curves: Curves) -> CheckResult:
-    require_columns(KIND, table, {"along": [args.along]})
+    require_columns(KIND, table, {"along": [args.along], "tuned": list(args.tuned)})
     checked = select(KIND, table, args.where)
     require_metric(KIND, table, args.metric)
-    keys = line_keys(checked, (args.along,))
+    counts = Counts.of(checked)
+    blockers = counts.problems(diverged_too=not args.tuned)
+    selected, chosen, untuned = checked, {}, frozenset()
+    if args.tuned:
+        tuning = tune(checked, args.tuned, args.metric, "the runs")
+        checked, chosen, untuned = tuning.runs, tuning.chosen, tuning.at_edge
+        blockers += tuning.problems
+    keys = line_keys(checked, (args.along, *args.tuned))
     sweep = points(checked, [*keys, args.along], args.metric)
     names = naming(checked, keys)
     sweep["group"] = [conditions({k: row[k] for k in names}) or args.metric
@@ -53,12 +61,12 @@ def monotone(args: Monotone, table: pd.DataFrame, curves: Curves) -> CheckResult
     for _, line in sweep.groupby("group", sort=True):
         done = line[line.state == "completed"].sort_values("x").to_dict("records")
         for before, after in itertools.pairwise(done):
+            if untuned.intersection(before["runs"] + after["runs"]):
+                continue    # a point whose best setting may lie beyond its sweep
             step = sign * (after["y"] - before["y"])
             decisions.append(decide(step, difference_error(noise, before["n"], after["n"]),
                                     args.sigmas))
             against = max(against, -step)
-    counts = Counts.of(checked)
-    blockers = counts.problems()
     if not decisions:
         blockers.append(f"no line has two completed {args.along} points")
     summary = _summary(args, decisions, blockers, against, noise)
@@ -68,8 +76,8 @@ def monotone(args: Monotone, table: pd.DataFrame, curves: Curves) -> CheckResult
                  f"steps that are {args.direction}": decisions.count("holds"),
                  "steps clearly against": decisions.count("fails"),
                  "largest step against": against, **noise_numbers(noise, args.sigmas),
-                 **counts.numbers()},
-        figures=_figures(args, sweep, curves), runs=list(checked.id))
+                 **chosen, **counts.numbers()},
+        figures=_figures(args, sweep, curves), runs=list(selected.id))
 
 
 def _summary(args: Monotone, decisions: list[Decision], blockers: list[str],

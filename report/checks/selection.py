@@ -6,6 +6,7 @@ which state, and how values print in summaries and figure labels.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,15 +97,27 @@ def set_by_arms(key: str, *arms: dict[str, Any]) -> bool:
 
 
 def matches(value: Any, wanted: Any) -> bool:
-    """Whether a run's config value is the one a `where` asks for (as_cells)."""
-    return value in wanted if isinstance(wanted, OneOf) else value == wanted
+    """Whether a run's config value is the one a `where` asks for (as_cells); null asks for
+    none."""
+    if isinstance(wanted, OneOf):
+        return any(matches(value, one) for one in wanted.values)
+    if wanted is None:
+        return value is None or (isinstance(value, float) and math.isnan(value))
+    return value == wanted
 
 
 def matching(table: pd.DataFrame, where: dict[str, Any]) -> pd.DataFrame:
-    """The rows whose config has every value in `where`."""
+    """The rows whose config has every value in `where`. A value null asks for runs with
+    nothing there, nor under it when it names a section: `ensemble: null`, the runs that are
+    not ensembles (an ensemble's `ensemble` column is empty too, its values being in
+    `ensemble.runs` and `ensemble.step`)."""
     mask = pd.Series(True, index=table.index)
     for key, wanted in as_cells(where).items():
         mask &= table[key].map(lambda value, wanted=wanted: matches(value, wanted))
+        if wanted is None:
+            for column in table.columns:
+                if column.startswith(key + "."):
+                    mask &= table[column].isna()
     return table[mask]
 
 

@@ -97,7 +97,7 @@ def test_every_kind_has_an_example_that_validates():
     assert kinds == ["argmin_stable", "ordering", "matches", "not_worse", "slope",
                      "stability_edge", "power_law_fit", "joint_power_law",
                      "curve_fit_predict", "crossing", "time_to", "event_order", "monotone",
-                     "gain_ratio"]
+                     "gain_ratio", "optimum", "asymptote"]
     assert sorted(kinds) == sorted(CHECKS)
     adapter = TypeAdapter(CheckConfig)
     for model in check_models():
