@@ -56,19 +56,24 @@ class PlannedRun:
         which is for reading."""
         stage = {} if self.stage is None else {"stage": self.stage}
         dumped = {} if dumped is None else dumped
-        config = {name: _section_json(getattr(self.config, name), dumped)
-                  for name in RunConfig.model_fields}
+        config = {}
+        for name in RunConfig.model_fields:
+            value = getattr(self.config, name)
+            # Keyed by id: the sections are frozen and outlive the dict (the plan holds them).
+            section = dumped.get(id(value))
+            if section is None:
+                section = _section_json(value, dumped)
+            config[name] = section
         return {"id": self.id, **stage, "overrides": self.overrides, "config": config}
 
 
 def _section_json(value: Any, dumped: dict[int, Any]) -> Any:
-    """What `model_dump(mode="json")` of a RunConfig holds for a field holding `value`."""
+    """What `model_dump(mode="json")` of a RunConfig holds for a field holding `value`; a
+    section's dump is kept in `dumped`."""
     if not isinstance(value, BaseModel):
         return to_jsonable_python(value)
-    # Keyed by id: the sections are frozen and outlive the dict (the plan holds them).
-    if id(value) not in dumped:
-        dumped[id(value)] = value.model_dump(mode="json")
-    return dumped[id(value)]
+    section = dumped[id(value)] = value.model_dump(mode="json")
+    return section
 
 
 @dataclass(frozen=True)
