@@ -7,12 +7,15 @@ before it. The orders (see runtime/data/sources/configs.py `Draws`):
     shuffled    the split cut into windows one stride (seq_len) apart, so each token is a
                 target once per epoch; epoch e visits them in a random order of its own
     ascending   documents sorted by score (ties kept in split order), windows read straight
-    descending  through them; after the last window the stream starts over
+    descending  through them; after the last window the stream starts over. With `bins`,
+                the windows in that order are cut into equal consecutive bins, each read in
+                a random order of its own per epoch
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 
 import numpy as np
@@ -36,6 +39,7 @@ class Stream:
         self._permutations: dict[tuple[int, int], np.ndarray] = {}
         if self.order in ("ascending", "descending"):
             self._layout = _Reordered(self.starts, self.scores, self.order == "descending")
+        self.bins = draws.bins
 
     def windows(self, seed: int, draws: np.ndarray) -> np.ndarray:
         """(len(draws), seq_len + 1) tokens: the windows of these draw indices."""
@@ -49,6 +53,10 @@ class Stream:
                 chosen = epoch == e
                 starts[chosen] = self._permutation(seed, int(e))[index[chosen]] * self.stride
             return self._read(starts)
+        if self.bins is not None:
+            for e in np.unique(epoch):
+                chosen = epoch == e
+                index[chosen] = self._permutation(seed, int(e))[index[chosen]]
         offsets = index[:, None] * self.stride + np.arange(self.window)
         return self.tokens[self._layout.positions(offsets)]
 
@@ -65,8 +73,14 @@ class Stream:
         if key not in self._permutations:
             if len(self._permutations) >= 4:
                 self._permutations.pop(next(iter(self._permutations)))
-            self._permutations[key] = np.random.default_rng(
-                [seed, self._tag, epoch]).permutation(self.n_windows)
+            rng = np.random.default_rng([seed, self._tag, epoch])
+            if self.bins is None:
+                self._permutations[key] = rng.permutation(self.n_windows)
+            else:   # a permutation within each bin of a curriculum's ordered windows
+                edges = np.linspace(0, self.n_windows, min(self.bins, self.n_windows) + 1)
+                edges = edges.round().astype(np.int64)
+                self._permutations[key] = np.concatenate(
+                    [low + rng.permutation(high - low) for low, high in itertools.pairwise(edges)])
         return self._permutations[key]
 
 

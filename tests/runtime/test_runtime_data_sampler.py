@@ -3,6 +3,7 @@ epochs, resuming and data-parallel shards."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
@@ -108,6 +109,37 @@ def test_curriculum_reads_documents_in_score_order(tmp_path, order):
             seen += [int(score) for score in re.findall(rb"<(\d{3})>", row.tobytes())]
     assert len(set(seen)) > 20
     assert seen == sorted(seen, reverse=order == "descending")
+
+
+def test_curriculum_bins_keep_the_score_order_between_bins_and_mix_documents_within(
+        tmp_path):
+    # 5 bins over the run's windows: bin by bin the scores still rise, but within a bin the
+    # windows come in a random order (documents interleaved), a new one for another seed.
+    graded = write_graded_jsonl(tmp_path / "graded.jsonl")
+    source = {"kind": "text", "path": str(graded), "score_field": "quality",
+              "order": "ascending", "epochs": 1, "bins": 5}
+    s = sampler(steps=25, seq_len=20, batch_size=4, sources={"graded": source},
+                val_fraction=0.1)
+    stream = s.streams[0]
+    assert stream.n_windows == 100
+    draws = np.arange(100)
+    first = [int(m) for w in stream.windows(0, draws)
+             for m in re.findall(rb"<(\d{3})>", w.tobytes())[:1]]
+    bins = [first[i * 20:(i + 1) * 20] for i in range(5)]
+    assert all(max(low) <= min(high) for low, high in itertools.pairwise(bins))
+    assert first != sorted(first)
+    strict = {**source, "bins": None}
+    ordered = sampler(steps=25, seq_len=20, batch_size=4, sources={"graded": strict},
+                      val_fraction=0.1).streams[0].windows(0, draws)
+    mixed = stream.windows(0, draws)
+    # The same windows, each once: a permutation of the strict order within each bin.
+    for i in range(5):
+        chunk = slice(i * 20, (i + 1) * 20)
+        assert sorted(map(bytes, ordered[chunk])) == sorted(map(bytes, mixed[chunk]))
+    assert not np.array_equal(stream.windows(1, draws), mixed)
+    with pytest.raises(ValueError, match="bins cut a curriculum's windows"):
+        sampler(steps=25, seq_len=20, batch_size=4,
+                sources={"graded": {**source, "order": "shuffled"}}, val_fraction=0.1)
 
 
 def test_epochs_show_every_window_the_same_number_of_times():

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from runtime.config.base import PositiveInt, Strict
+from runtime.config.base import NEW, PositiveInt, Strict
 
 BYTES = 256
 # What a source's token ids mean (`Draws.tokenization`), besides a tokenizer file's path.
@@ -30,6 +30,11 @@ class Draws(Strict):
     source is cut to the tokens that takes)"""
     loss_weight: Annotated[float, Field(ge=0)] = 1.0
     """the weight of this source's tokens in the training loss"""
+    bins: Annotated[PositiveInt | None, NEW] = None
+    """ascending or descending: cut the windows, in score order, into this many consecutive
+    bins of equal size and shuffle the windows within each, anew each epoch, so that a
+    batch mixes documents of about the same score rather than reading one document straight
+    through; none: the windows in strict order"""
 
     @property
     def scored(self) -> bool:
@@ -59,6 +64,9 @@ class Draws(Strict):
         if self.epochs is not None and self.order == "random":
             raise ValueError("epochs need order: shuffled, ascending or descending "
                              "(random windows are drawn independently, without epochs)")
+        if self.bins is not None and self.order not in ("ascending", "descending"):
+            raise ValueError("bins cut a curriculum's windows: they need order: ascending or "
+                             "descending")
         if self.order in ("ascending", "descending") and not self.scored:
             raise ValueError(f"order {self.order!r} sorts documents by score, and this "
                              f"source has none (corrupted sources and text or huggingface "
