@@ -324,7 +324,8 @@ class StabilityEdge(CheckArgs):
         None, description="axis -> value: runs whose edges the checked ones are divided by")
     ratio: Interval | None = Field(
         None, description="[low, high]: with `versus`, the ratios of the edges that support "
-                          "the claim, e.g. [2, .inf] for at least twice as far")
+                          "the claim, e.g. [2, 1000] for at least twice as far (bounds are "
+                          "finite numbers)")
     where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
     sigmas: Sigmas = 2.0
 
