@@ -142,12 +142,13 @@ class RunConfig(Strict):
         cannot change the result (`execution`), and fields added since ids existed while
         they hold the default that computes what configs computed before them.
 
-        Written field by field, each section as the canonical text of its own dump (what
-        json.dumps with sorted keys writes for it inside the whole): `texts` keeps each
-        section's text, so that the configs of a sweep, which share most of their sections,
-        serialise each once. The text is the same with it or without.
+        With `texts`, it is written field by field, each section as the canonical text of its
+        own dump (what json.dumps with sorted keys writes for it inside the whole), and
+        `texts` keeps each section's text, so that the configs of a sweep, which share most of
+        their sections, serialise each once. The text is the same with it or without.
         """
-        texts = {} if texts is None else texts
+        if texts is None:
+            return canonical_json(self.model_dump(mode="json", exclude=identity_exclusions(self)))
         left_out = left_out_of_identity(self)
         parts = []
         for name in _sorted_fields(type(self)):
