@@ -35,10 +35,6 @@ NOT_READ_ACROSS_SECTIONS = frozenset({
 
 _READ_ACROSS_SECTIONS = tuple(name for name in RunConfig.model_fields
                               if name not in NOT_READ_ACROSS_SECTIONS)
-# A field the data leaves out holds its default, made once: shared by the runs, as their other
-# sections are (they are frozen).
-_DEFAULTS = {name: field.get_default(call_default_factory=True)
-             for name, field in RunConfig.model_fields.items()}
 _INVALID = object()
 _path = attrgetter("path")
 
@@ -52,10 +48,10 @@ class SweepConfigs:
         # A section's overrides (their paths and values: the data they make), or its name
         # when none touches it -> the section validated, or _INVALID.
         self._parts: dict[Hashable, Any] = {}
-        # The ids of the sections RunConfig's validators read -> those fields as validated
-        # together (a budget in tokens becomes steps), or None when they fail. The sections
-        # are kept alive in _parts, so their ids are not reused.
-        self._across: dict[tuple[int, ...], dict[str, Any] | None] = {}
+        # The ids of the sections RunConfig's validators read -> the config they make alone
+        # and those fields as it holds them (a budget in tokens becomes steps), or None when
+        # they fail. The sections are kept alive in _parts, so their ids are not reused.
+        self._across: dict[tuple[int, ...], tuple[RunConfig, dict[str, Any]] | None] = {}
         self._texts: SectionTexts = {}
         self._unswept = {name: self._part(name, None, None) for name in written}
 
@@ -77,11 +73,14 @@ class SweepConfigs:
     def _put_together(self, values: dict[str, Any]) -> tuple[RunConfig, str] | None:
         if any(part is _INVALID for part in values.values()):
             return None
-        across = self._validated_across(values)
-        if across is None:
+        together = self._validated_across(values)
+        if together is None:
             return None
-        config = RunConfig.model_construct(_fields_set=set(values),
-                                           **{**_DEFAULTS, **values, **across})
+        # Not validated again: a copy of the fields validated together, with the other parts.
+        # A field the data leaves out keeps the default they were validated with (shared by
+        # the runs, as their sections are: they are frozen).
+        config, across = together
+        config = config.model_copy(update={**values, **across})
         if warmup_problems(config):
             return None
         try:
@@ -110,16 +109,17 @@ class SweepConfigs:
         part = self._parts[key] = _validated(name, data[name])
         return part
 
-    def _validated_across(self, values: dict[str, Any]) -> dict[str, Any] | None:
-        read = {name: values[name] for name in _READ_ACROSS_SECTIONS if name in values}
+    def _validated_across(self, values: dict[str, Any]
+                          ) -> tuple[RunConfig, dict[str, Any]] | None:
         key = tuple(id(values.get(name, _INVALID)) for name in _READ_ACROSS_SECTIONS)
         if key not in self._across:
+            read = {name: values[name] for name in _READ_ACROSS_SECTIONS if name in values}
             try:
                 together = RunConfig.model_validate(read)
             except ValidationError:
                 self._across[key] = None
             else:
-                self._across[key] = {name: getattr(together, name) for name in read}
+                self._across[key] = together, {name: getattr(together, name) for name in read}
         return self._across[key]
 
 
