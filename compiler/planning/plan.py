@@ -115,9 +115,9 @@ def planned_runs(base: RunConfig, sweep: Sweep, stages: Sequence[Stage] = (),
     # What the spec wrote, not the defaults it implies: a swept `schedule.kind` must not
     # inherit the fields another kind's defaults filled in.
     written = every_section(base.model_dump(exclude_unset=True))
+    configs = SweepConfigs(written)   # the runs of a spec without stages
     if stages:
-        written["stages"] = written_stages(stages)
-    configs = SweepConfigs(written)
+        written = {**written, "stages": written_stages(stages)}
     order = derivation_order(sweep)
     runs: dict[str, PlannedRun] = {}
     made_by: dict[str, tuple[Override, ...]] = {}
