@@ -16,8 +16,6 @@ import json
 import os
 from pathlib import Path
 
-from runtime.data.sources.store import cache_dir, write_bytes_atomic
-
 _CHUNK = 1 << 20
 # Digests this process has read or computed, by the same key as the cache's memo files:
 # a config validated many times (every run of a sweep) reads each memo once.
@@ -81,6 +79,8 @@ def file_digest(path: Path) -> str:
 
 
 def _stored_digest(path: Path, key: str) -> str:
+    # store imports numpy, which a spec's compile (checking a file's digest) never needs.
+    from runtime.data.sources.store import cache_dir, write_bytes_atomic
     memo = cache_dir() / "digests" / hashlib.sha256(key.encode()).hexdigest()
     try:
         return memo.read_text(encoding="ascii")

@@ -12,11 +12,12 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from runtime.data.sources import files
+
+if TYPE_CHECKING:   # numpy is imported where tokens are read: compiling a spec needs none
+    import numpy as np
 
 # (document name, text, score or None)
 TextDocument = tuple[str, str, float | None]
@@ -30,10 +31,12 @@ def tokenizer_vocab_size(path: str) -> int:
 
 def encode(texts: list[str], tokenizer_json: str) -> list[np.ndarray]:
     """Each text's token ids (join_documents casts them to the split's dtype)."""
+    import numpy as np
     return [np.asarray(e.ids) for e in _tokenizer(tokenizer_json).encode_batch(texts)]
 
 
 def decode(tokens: np.ndarray, tokenizer_json: str | None) -> str:
+    import numpy as np
     if tokenizer_json is None:
         return np.asarray(tokens, dtype=np.uint8).tobytes().decode("utf-8", "replace")
     return _tokenizer(tokenizer_json).decode([int(t) for t in tokens])
@@ -61,6 +64,7 @@ def _load_tokenizer(path: str, digest: str) -> Any:
 
 def check_token_file(path: Path, dtype: str) -> None:
     """ValueError unless `path` holds a flat array of token ids."""
+    import numpy as np
     if path.suffix == ".npy":
         array = np.load(path, mmap_mode="r")
         if array.ndim != 1 or array.dtype.kind not in "iu":
@@ -73,6 +77,7 @@ def check_token_file(path: Path, dtype: str) -> None:
 
 
 def token_file(path: Path, dtype: str) -> np.ndarray:
+    import numpy as np
     if path.suffix == ".npy":
         return np.load(path, mmap_mode="r")
     return np.memmap(path, dtype=dtype, mode="r")
