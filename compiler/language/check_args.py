@@ -56,6 +56,13 @@ TUNED_DESCRIPTION = (
     "[optimizer.lr] for each optimizer at its own best learning rate")
 
 
+PAIRED_DESCRIPTION = (
+    "weigh each pair's gap against the spread of its per-seed differences rather than the "
+    "seeds' spread around each side's mean: a seed's runs share their initialisation and data "
+    "order (and a parent run, for branches of one), so what a seed does to both sides cancels; "
+    "both sides need the same seeds")
+
+
 class ArgminStable(CheckArgs):
     """For each value of `across`, the optimum of `over`: the value that minimises `metric`
     (mean over seeds), estimated between grid points as the vertex of a parabola in log10 of
@@ -116,9 +123,11 @@ class Ordering(_TwoArms):
     standard errors of the seed-to-seed noise from zero. Supported when every pair is below
     by the margin; not supported when any pair clearly is not; inconclusive while runs are
     missing, unfinished, failed or diverged, when no pair has both sides, or when a gap is
-    within the noise.[ Each arm is first tuned: at each of its points it stands for its
-    setting of `tuned` with the lowest mean over seeds; a diverged setting is never the
-    best, and a best at the lowest or highest value swept leaves the claim inconclusive.]"""
+    within the noise.[ With `paired`, a pair's noise is the spread of its per-seed
+    differences, which needs the same seeds on both sides.][ Each arm is first tuned: at
+    each of its points it stands for its setting of `tuned` with the lowest mean over seeds;
+    a diverged setting is never the best, and a best at the lowest or highest value swept
+    leaves the claim inconclusive.]"""
 
     ARMS = ("lower", "higher")
     EXAMPLE: ClassVar[dict[str, Any]] = {
@@ -132,6 +141,7 @@ class Ordering(_TwoArms):
         0.0, description="how far below, in the metric's units")
     tuned: tuple[Axis, ...] = Field((), description=TUNED_DESCRIPTION)
     where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
+    paired: bool = Field(False, description=PAIRED_DESCRIPTION)
     sigmas: Sigmas = 2.0
 
 
@@ -143,10 +153,11 @@ class Matches(_TwoArms):
     is within the tolerance, and clearly differs only when the gap minus them is beyond it.
     Supported when every pair matches; not supported when any pair clearly differs;
     inconclusive while runs are missing, unfinished, failed or diverged, when no pair has
-    both sides, or when the noise leaves a pair undecided.[ Each arm is first tuned: at
-    each of its points it stands for its setting of `tuned` with the lowest mean over seeds;
-    a diverged setting is never the best, and a best at the lowest or highest value swept
-    leaves the claim inconclusive.]"""
+    both sides, or when the noise leaves a pair undecided.[ With `paired`, a pair's noise is
+    the spread of its per-seed differences, which needs the same seeds on both sides.][ Each
+    arm is first tuned: at each of its points it stands for its setting of `tuned` with the
+    lowest mean over seeds; a diverged setting is never the best, and a best at the lowest
+    or highest value swept leaves the claim inconclusive.]"""
 
     ARMS = ("a", "b")
     EXAMPLE: ClassVar[dict[str, Any]] = {
@@ -163,6 +174,7 @@ class Matches(_TwoArms):
     relative: bool = Field(False, description="measure the tolerance as a fraction of `b`")
     tuned: tuple[Axis, ...] = Field((), description=TUNED_DESCRIPTION)
     where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
+    paired: bool = Field(False, description=PAIRED_DESCRIPTION)
     sigmas: Sigmas = 2.0
 
 
@@ -175,9 +187,11 @@ class NotWorse(_TwoArms):
     noise, and clearly fails when it is past the margin by more than them. Supported when
     every pair holds; not supported when any pair clearly fails; inconclusive while runs are
     missing, unfinished, failed or diverged, when no pair has both sides, or when the noise
-    leaves a pair undecided.[ Each arm is first tuned: at each of its points it stands for
-    its setting of `tuned` with the lowest mean over seeds; a diverged setting is never the
-    best, and a best at the lowest or highest value swept leaves the claim inconclusive.]"""
+    leaves a pair undecided.[ With `paired`, a pair's noise is the spread of its per-seed
+    differences, which needs the same seeds on both sides.][ Each arm is first tuned: at each
+    of its points it stands for its setting of `tuned` with the lowest mean over seeds; a
+    diverged setting is never the best, and a best at the lowest or highest value swept
+    leaves the claim inconclusive.]"""
 
     ARMS = ("a", "b")
     EXAMPLE: ClassVar[dict[str, Any]] = {
@@ -198,6 +212,7 @@ class NotWorse(_TwoArms):
         False, description="the metric is better when higher (an accuracy), not lower (a loss)")
     tuned: tuple[Axis, ...] = Field((), description=TUNED_DESCRIPTION)
     where: Where = Field(default_factory=dict, description=WHERE_DESCRIPTION)
+    paired: bool = Field(False, description=PAIRED_DESCRIPTION)
     sigmas: Sigmas = 2.0
 
 

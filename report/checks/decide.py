@@ -33,14 +33,17 @@ def verdict_of(decisions: list[Decision], blockers: list[str]) -> Verdict:
     return "supported"
 
 
-def noise_numbers(noise: float | None, sigmas: float) -> dict[str, float | str]:
+def noise_numbers(noise: float | None, sigmas: float,
+                  paired: bool = False) -> dict[str, float | str]:
+    label = "std of the per-seed differences" if paired else "seed-to-seed noise (std)"
     if noise is None:
-        return {"seed-to-seed noise (std)": "one seed: not measured"}
-    return {"seed-to-seed noise (std)": noise, "standard errors a gap must clear": sigmas}
+        return {label: "one seed: not measured"}
+    return {label: noise, "standard errors a gap must clear": sigmas}
 
 
-def within_noise(noise: float | None, sigmas: float) -> str:
+def within_noise(noise: float | None, sigmas: float, paired: bool = False) -> str:
     """How close counts as undecided, in words."""
     if noise is None:
         return "0 (one seed, no noise measured)"
-    return f"{sigmas:g} standard errors (seed-to-seed std {noise:.3g})"
+    spread = "std of the per-seed differences" if paired else "seed-to-seed std"
+    return f"{sigmas:g} standard errors ({spread} {noise:.3g})"

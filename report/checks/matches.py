@@ -24,7 +24,8 @@ KIND = "matches"
 def matches(args: Matches, table: pd.DataFrame, curves: Curves) -> CheckResult:
     require_metric(KIND, table, args.metric)
     comparison = compare(KIND, table, where=args.where, metric=args.metric,
-                         arms={"a": args.a, "b": args.b}, tuned=args.tuned)
+                         arms={"a": args.a, "b": args.b},
+                         tuned=args.tuned, paired=args.paired)
     numbers: dict[str, Number] = {}
     decisions: list[Decision] = []
     for pair in comparison.completed():
@@ -38,7 +39,7 @@ def matches(args: Matches, table: pd.DataFrame, curves: Curves) -> CheckResult:
         verdict=verdict_of(decisions, blockers),
         summary=_summary(args, comparison, decisions, blockers, numbers), rule=rule(args),
         numbers={**numbers, "tolerance" + (" (relative)" if args.relative else ""):
-                 args.tolerance, **noise_numbers(comparison.noise, args.sigmas),
+                 args.tolerance, **noise_numbers(comparison.noise, args.sigmas, comparison.paired),
                  **comparison.chosen, **comparison.counts.numbers()},
         figures=pair_figures(comparison, curves, args.metric),
         runs=comparison.run_ids())
@@ -57,8 +58,9 @@ def _summary(args: Matches, comparison: Comparison, decisions: list[Decision],
     if blockers:
         return sentence(blockers) + (f" So far the gap is {listing}." if listing else "")
     if unclear:
+        within = within_noise(comparison.noise, args.sigmas, comparison.paired)
         return (f"At {unclear} of {len(decisions)} points the gap between {a} and {b} is "
-                f"within {within_noise(comparison.noise, args.sigmas)} of the tolerance "
+                f"within {within} of the tolerance "
                 f"{tolerance} (gap {listing}).")
     return (f"{a} matches {b} on {args.metric} within {tolerance} at all {len(decisions)} "
             f"points (gap {listing}).")

@@ -25,7 +25,8 @@ KIND = "not_worse"
 def not_worse(args: NotWorse, table: pd.DataFrame, curves: Curves) -> CheckResult:
     require_metric(KIND, table, args.metric)
     comparison = compare(KIND, table, where=args.where, metric=args.metric,
-                         arms={"a": args.a, "b": args.b}, tuned=args.tuned)
+                         arms={"a": args.a, "b": args.b},
+                         tuned=args.tuned, paired=args.paired)
     numbers: dict[str, Number] = {}
     decisions: list[Decision] = []
     sign = -1 if args.higher_is_better else 1
@@ -40,7 +41,8 @@ def not_worse(args: NotWorse, table: pd.DataFrame, curves: Curves) -> CheckResul
         verdict=verdict_of(decisions, blockers),
         summary=_summary(args, comparison, decisions, blockers, numbers), rule=rule(args),
         numbers={**numbers, "margin" + (" (relative)" if args.relative else ""): args.margin,
-                 **noise_numbers(comparison.noise, args.sigmas), **comparison.chosen,
+                 **noise_numbers(comparison.noise, args.sigmas, comparison.paired),
+                 **comparison.chosen,
                  **comparison.counts.numbers()},
         figures=pair_figures(comparison, curves, args.metric),
         runs=comparison.run_ids())
@@ -59,8 +61,9 @@ def _summary(args: NotWorse, comparison: Comparison, decisions: list[Decision],
     if blockers:
         return sentence(blockers) + (f" So far {a} is worse by {listing}." if listing else "")
     if unclear:
+        within = within_noise(comparison.noise, args.sigmas, comparison.paired)
         return (f"At {unclear} of {len(decisions)} points how much worse {a} is than {b} is "
-                f"within {within_noise(comparison.noise, args.sigmas)} of the margin {margin} "
+                f"within {within} of the margin {margin} "
                 f"(worse by {listing}).")
     return (f"{a} is not worse than {b} on {args.metric} by more than {margin} at any of "
             f"{len(decisions)} points (worse by {listing}; negative is better).")

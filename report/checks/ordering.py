@@ -24,7 +24,8 @@ KIND = "ordering"
 def ordering(args: Ordering, table: pd.DataFrame, curves: Curves) -> CheckResult:
     require_metric(KIND, table, args.metric)
     comparison = compare(KIND, table, where=args.where, metric=args.metric,
-                         arms={"lower": args.lower, "higher": args.higher}, tuned=args.tuned)
+                         arms={"lower": args.lower, "higher": args.higher},
+                         tuned=args.tuned, paired=args.paired)
     numbers: dict[str, Number] = {}
     decisions: list[Decision] = []
     for pair in comparison.completed():
@@ -37,7 +38,7 @@ def ordering(args: Ordering, table: pd.DataFrame, curves: Curves) -> CheckResult
         verdict=verdict, summary=_summary(args, comparison, decisions, blockers, numbers),
         rule=rule(args),
         numbers={**numbers, "margin": args.margin,
-                 **noise_numbers(comparison.noise, args.sigmas),
+                 **noise_numbers(comparison.noise, args.sigmas, comparison.paired),
                  **comparison.chosen, **comparison.counts.numbers()},
         figures=pair_figures(comparison, curves, args.metric),
         runs=comparison.run_ids())
@@ -56,8 +57,9 @@ def _summary(args: Ordering, comparison: Comparison, decisions: list[Decision],
     if blockers:
         return sentence(blockers) + (f" So far the gap is {listing}." if listing else "")
     if unclear:
+        within = within_noise(comparison.noise, args.sigmas, comparison.paired)
         return (f"At {unclear} of {len(decisions)} points the gap between {lower} and "
-                f"{higher} is within {within_noise(comparison.noise, args.sigmas)} of the "
+                f"{higher} is within {within} of the "
                 f"margin {args.margin:g} (gap {listing}).")
     by = f" by more than {args.margin:g}" if args.margin else ""
     return (f"{lower} is below {higher} on {args.metric}{by} at all {len(decisions)} points "

@@ -8,12 +8,19 @@ arm several points per pair, each compared with the other arm's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
-from report.checks.points import difference_error, points, pooled_std
+from report.checks.points import (
+    difference_error,
+    paired_differences,
+    points,
+    pooled_paired_std,
+    pooled_std,
+)
 from report.checks.selection import (
     Counts,
     conditions,
@@ -49,7 +56,8 @@ class Comparison:
     pairs: pd.DataFrame         # one row per pair: `keys`, then the points' columns suffixed
                                 # _1 (first arm) and _2 (second arm)
     counts: Counts              # the runs of both arms
-    noise: float | None         # pooled seed-to-seed standard deviation, None with one seed
+    noise: float | None         # pooled seed-to-seed standard deviation, None with one seed;
+                                # paired, that of the per-seed differences of the pairs
     label_keys: list[str]       # the values that name a pair (report.checks.selection.naming)
     # With tuned axes: the value each arm's point took of each ("best optimizer.lr of lower
     # at model.width=64") and why a point's best may not be its best.
@@ -57,11 +65,16 @@ class Comparison:
     tuning_problems: list[str] = field(default_factory=list)
     untuned: frozenset[str] = frozenset()   # runs of points whose best is at a sweep's edge
     tuned: bool = False
+    paired: bool = False        # pairs are judged by their per-seed differences
+    unpaired: list[str] = field(default_factory=list)   # pairs whose seeds differ
 
     def blockers(self) -> list[str]:
         """Why the comparison cannot decide yet (empty: it can)."""
         # A tuning sweep's diverged settings are results: too high a learning rate, say.
         reasons = self.counts.problems(diverged_too=not self.tuned) + self.tuning_problems
+        if self.unpaired:
+            reasons.append(f"paired by seed, but the two sides have different seeds at "
+                           f"{', '.join(self.unpaired)}")
         if self.pairs.empty:
             reasons.append(f"no config of {self.first.title} has a counterpart in "
                            f"{self.second.title}")
@@ -82,7 +95,10 @@ class Comparison:
                 and not self.untuned.intersection(pair["runs_1"] + pair["runs_2"])]
 
     def error(self, pair: dict[str, Any]) -> float:
-        """The standard error of the pair's difference, from the seed-to-seed noise."""
+        """The standard error of the pair's difference, from the seed-to-seed noise (paired:
+        from that of the per-seed differences, over the pair's seeds)."""
+        if self.paired:
+            return 0.0 if self.noise is None else self.noise / math.sqrt(pair["n_1"])
         return difference_error(self.noise, pair["n_1"], pair["n_2"])
 
     def pair_label(self, pair: dict[str, Any]) -> str:
@@ -91,9 +107,11 @@ class Comparison:
 
 
 def compare(kind: str, table: pd.DataFrame, *, where: dict[str, Any], metric: str,
-            arms: dict[str, dict[str, Any]], tuned: Tuned = ()) -> Comparison:
+            arms: dict[str, dict[str, Any]], tuned: Tuned = (),
+            paired: bool = False) -> Comparison:
     """Both arms' points among the runs matching `where`, paired; with `tuned`, each arm's
-    point at its best setting of those axes (report.checks.tuning)."""
+    point at its best setting of those axes (report.checks.tuning); `paired`, the noise is
+    that of the per-seed differences of the pairs (report.checks.points)."""
     checked = select(kind, table, where)
     require_columns(kind, table, {name: list(arm) for name, arm in arms.items()})
     if tuned:
@@ -123,9 +141,24 @@ def compare(kind: str, table: pd.DataFrame, *, where: dict[str, Any], metric: st
     both = checked.loc[matching(checked, first.where).index
                        .union(matching(checked, second.where).index)]
     every_key = list(dict.fromkeys([*keys, *first.keys, *second.keys]))
-    return Comparison(first=first, second=second, keys=keys, pairs=pairs,
-                      counts=Counts.of(both), noise=pooled_std(first.points, second.points),
-                      label_keys=naming(both, every_key),
-                      chosen=chosen, tuning_problems=problems, untuned=untuned,
-                      tuned=bool(tuned))
+    comparison = Comparison(first=first, second=second, keys=keys, pairs=pairs,
+                            counts=Counts.of(both),
+                            noise=pooled_std(first.points, second.points),
+                            label_keys=naming(both, every_key),
+                            chosen=chosen, tuning_problems=problems, untuned=untuned,
+                            tuned=bool(tuned))
+    return _paired(comparison) if paired else comparison
+
+
+def _paired(comparison: Comparison) -> Comparison:
+    """The comparison judged by per-seed differences: its noise is their pooled spread."""
+    differences, unpaired = [], []
+    for pair in comparison.completed():
+        diff = paired_differences(pair["by_seed_1"], pair["by_seed_2"])
+        if diff is None:
+            unpaired.append(comparison.pair_label(pair))
+        else:
+            differences.append(diff)
+    return replace(comparison, paired=True, unpaired=unpaired,
+                   noise=pooled_paired_std(differences))
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from report.checks.selection import PENDING, by_config
 
-STATS = ["y", "y_std", "n", "state", "note", "runs"]
+STATS = ["y", "y_std", "n", "state", "note", "runs", "by_seed"]
 
 
 def points(runs: pd.DataFrame, keys: list[str], metric: str) -> pd.DataFrame:
@@ -25,6 +25,7 @@ def points(runs: pd.DataFrame, keys: list[str], metric: str) -> pd.DataFrame:
         note    hover text (Plotly's HTML subset) saying what became of seeds that did not
                 complete
         runs    the run ids behind the point
+        by_seed {seed: the metric} of its seeds, for comparisons paired by seed
     """
     rows = []
     for values_of_keys, group in by_config(runs, keys):
@@ -35,7 +36,8 @@ def points(runs: pd.DataFrame, keys: list[str], metric: str) -> pd.DataFrame:
                      "y": values.mean() if done else math.nan,
                      "y_std": values.std(ddof=1) if done and len(values) > 1 else 0.0,
                      "n": len(group), "state": state, "note": _note(group),
-                     "runs": tuple(group.id)})
+                     "runs": tuple(group.id),
+                     "by_seed": dict(zip(group.seed, values, strict=True)) if done else {}})
     return pd.DataFrame(rows, columns=[*keys, *STATS])
 
 
@@ -59,6 +61,25 @@ def pooled_std(*tables: pd.DataFrame) -> float | None:
     if dof == 0:
         return None
     return math.sqrt(float((stats.y_std ** 2 * (stats.n - 1)).sum() / dof))
+
+
+def paired_differences(first: dict, second: dict) -> list[float] | None:
+    """Each shared seed's difference, first - second; None unless both sides have the same
+    seeds (a seed's runs share their initialisation and data order, so such differences
+    cancel what the seed does to both)."""
+    if not first or set(first) != set(second):
+        return None
+    return [first[seed] - second[seed] for seed in sorted(first)]
+
+
+def pooled_paired_std(differences: list[list[float]]) -> float | None:
+    """The standard deviation of per-seed differences pooled over pairs with two or more
+    seeds (each weighted by its degrees of freedom); None when none has two."""
+    dof = sum(len(d) - 1 for d in differences if len(d) > 1)
+    if dof == 0:
+        return None
+    squares = sum(sum((x - sum(d) / len(d)) ** 2 for x in d) for d in differences if len(d) > 1)
+    return math.sqrt(squares / dof)
 
 
 def difference_error(noise: float | None, n_first: int, n_second: int) -> float:

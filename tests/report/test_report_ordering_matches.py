@@ -126,3 +126,33 @@ def test_comparison_figures_show_both_arms(experiment):
 def test_arguments_that_do_not_fit_the_runs_are_clear_errors(experiment, claim, message):
     with pytest.raises(ReportError, match=message):
         run(experiment, claim)
+
+
+def per_seed_gap(config) -> float:
+    # Seeds move both arms alike (0.01 per seed), and the gap itself varies a little by
+    # seed: 0.015, 0.016, 0.017, the sort of gap branches of one run per seed show.
+    gap = 0.015 + 0.001 * config.seed if config.schedule.kind == "constant" else 0.0
+    return 3.0 + gap + SEED_STD * config.seed
+
+
+@pytest.mark.parametrize("check", [ordering, matches])
+def test_paired_by_seed_the_gap_is_weighed_against_the_spread_of_its_differences(
+        experiment, check):
+    # Unpaired, the seeds' spread (std 0.01) swamps a gap of 0.016; paired, each seed's
+    # difference is 0.015-0.017, std 0.001, and the gap clears two standard errors easily.
+    args = {"tolerance": 0.005} if check is matches else {}
+    unpaired = run(experiment, check(**args), outcome=per_seed_gap)
+    paired = run(experiment, check(paired=True, **args), outcome=per_seed_gap)
+    assert unpaired.verdict == "inconclusive"
+    assert paired.verdict == ("supported" if check is ordering else "not supported")
+    assert paired.numbers["std of the per-seed differences"] == pytest.approx(0.001)
+    assert unpaired.numbers["seed-to-seed noise (std)"] == pytest.approx(SEED_STD, rel=0.1)
+
+
+def test_paired_needs_the_same_seeds_on_both_sides(experiment):
+    # Cosine's runs of seeds 0 and 1 against constant's of 0, 1 and 2: no seed-by-seed pairs.
+    claim = ordering(paired=True, lower={**COSINE, "seed": {"one_of": [0, 1]}})
+    result = run(experiment, claim, outcome=per_seed_gap)
+    assert result.verdict == "inconclusive"
+    assert "Paired by seed, but the two sides have different seeds at model.width=64" in \
+        result.summary
