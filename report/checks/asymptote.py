@@ -1,9 +1,10 @@
 """asymptote: one arm levels off below another ("ensembles reach a lower loss asymptote than
 single models, as parameters grow").
 
-Each arm's points (mean over seeds; with `tuned`, each at its best setting, as in ordering)
-are fitted as metric = E + A * x^k with k < 0 (report.checks.fitting: the exponent searched,
-E and A solved exactly), x the `against` value. E, where the arm levels off as x grows, rests
+Each arm's points (mean over seeds; with `tuned`, each at its best setting), selected as
+every two-arm check selects them (report.checks.pairs), are fitted as metric = E + A * x^k
+with k < 0 (report.checks.fitting: the exponent searched, E and A solved exactly), x the
+`against` value. E, where the arm levels off as x grows, rests
 on an extrapolation, so its uncertainty is the jackknife over the values of x: the spread of
 E over the fits that each leave one value out, sqrt((n-1)/n * sum (E_i - mean)^2). With four
 values each of those fits has three points for three coefficients: the uncertainty then says
@@ -24,20 +25,18 @@ import plotly.graph_objects as go
 from compiler.language.check_args import Asymptote
 from report.checks.decide import Decision, decide, verdict_of
 from report.checks.fitting import PowerLaw, fit_power_law
+from report.checks.pairs import compare
 from report.checks.points import points
 from report.checks.rule import rule
 from report.checks.selection import (
-    Counts,
     conditions,
     line_keys,
-    matching,
     require_columns,
     require_metric,
     require_positive,
     select,
     sentence,
 )
-from report.checks.tuning import tune
 from report.checks.verdict import CheckResult, Number
 from report.errors import ReportError
 from report.figures.style import compact
@@ -70,35 +69,26 @@ class Arm:
 
 
 def asymptote(args: Asymptote, table: pd.DataFrame, curves: Curves) -> CheckResult:
-    require_columns(KIND, table, {"against": [args.against], "tuned": list(args.tuned),
-                                  "lower": list(args.lower), "higher": list(args.higher)})
+    require_columns(KIND, table, {"against": [args.against]})
     require_metric(KIND, table, args.metric)
-    checked = select(KIND, table, args.where)
-    require_positive(KIND, checked, args.against)
-    chosen: dict[str, float | str] = {}
-    blockers: list[str] = []
+    require_positive(KIND, select(KIND, table, args.where), args.against)
+    # The arms' runs and points (each tuned) as any two-arm check has them; their pairs are
+    # not used: each arm is fitted on its own, over whatever values of `against` it has.
+    comparison = compare(KIND, table, where=args.where, metric=args.metric,
+                         arms={"lower": args.lower, "higher": args.higher}, tuned=args.tuned)
     arms = []
-    for name, where in (("lower", args.lower), ("higher", args.higher)):
-        runs = matching(checked, where)
-        if runs.empty:
-            raise ReportError(f"{KIND}: no planned run has {conditions({**args.where, **where})}"
-                              f" (the runs of {name})")
-        if args.tuned:
-            tuning = tune(runs, args.tuned, args.metric, name)
-            runs, chosen = tuning.runs, chosen | tuning.chosen
-            blockers += tuning.problems
+    for arm in (comparison.first, comparison.second):
+        runs = table[table.id.isin([run for runs in arm.points.runs for run in runs])]
         others = line_keys(runs, (args.against, *args.tuned))
         if others:
-            raise ReportError(f"{KIND}: the runs of {name} differ in {', '.join(others)} "
+            raise ReportError(f"{KIND}: the runs of {arm.name} differ in {', '.join(others)} "
                               f"besides {args.against}; name one value of each in `where` or "
                               f"the arm")
-        arms.append(_fitted(name, where, points(runs, [args.against], args.metric),
+        arms.append(_fitted(arm.name, arm.where, points(runs, [args.against], args.metric),
                             args.against))
     lower, higher = arms
-    both = checked.loc[matching(checked, args.lower).index
-                       .union(matching(checked, args.higher).index)]
-    counts = Counts.of(both)
-    blockers = counts.problems() + blockers
+    counts = comparison.counts
+    blockers = counts.problems(diverged_too=not args.tuned) + comparison.tuning_problems
     for arm in arms:
         done = int((arm.points.state == "completed").sum())
         if arm.law is None:
@@ -114,8 +104,8 @@ def asymptote(args: Asymptote, table: pd.DataFrame, curves: Curves) -> CheckResu
     return CheckResult(
         verdict=verdict_of(decisions, blockers),
         summary=_summary(args, arms, gap, error, decisions, blockers), rule=rule(args),
-        numbers={**_numbers(args, arms, gap, error), **chosen, **counts.numbers()},
-        figures=_figures(args, arms), runs=list(both.id))
+        numbers={**_numbers(args, arms, gap, error), **comparison.chosen, **counts.numbers()},
+        figures=_figures(args, arms), runs=comparison.run_ids())
 
 
 def _fitted(name: str, where: dict, found: pd.DataFrame, against: str) -> Arm:
