@@ -59,8 +59,7 @@ def _write_jobs(jobs: Path, files: dict[str, bytes]) -> None:
         reusable = stale.copy()
         for name, data in files.items():
             if name in there:
-                if _read(jobs / name) != data:
-                    _write_atomic(jobs / name, data)
+                _refresh(jobs / name, data)
                 continue
             fd = _reused(folder, reusable, name) if reusable else None
             if fd is None:
@@ -68,8 +67,7 @@ def _write_jobs(jobs: Path, files: dict[str, bytes]) -> None:
                     fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666,
                                  dir_fd=folder)
                 except FileExistsError:   # written since by another compile of this folder
-                    if _read(jobs / name) != data:
-                        _write_atomic(jobs / name, data)
+                    _refresh(jobs / name, data)
                     continue
             try:
                 _write_all(fd, data)
@@ -80,6 +78,12 @@ def _write_jobs(jobs: Path, files: dict[str, bytes]) -> None:
                 os.unlink(name, dir_fd=folder)
     finally:
         os.close(folder)
+
+
+def _refresh(path: Path, data: bytes) -> None:
+    """A job file already there holds `data` afterwards: left alone when it does."""
+    if _read(path) != data:
+        _write_atomic(path, data)
 
 
 def _reused(folder: int, reusable: list[str], name: str) -> int | None:
