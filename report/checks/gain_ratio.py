@@ -39,7 +39,7 @@ def gain_ratio(args: GainRatio, table: pd.DataFrame, curves: Curves) -> CheckRes
     numbers: dict[str, Number] = {}
     decisions: list[Decision] = []
     no_reference: list[str] = []
-    for label, (g, g_error), (r, r_error) in _paired(gain, reference):
+    for label, (g, g_error), (r, r_error) in _matched(gain, reference):
         at = f" at {label}" if label else ""
         numbers[f"gain under {conditions(args.under)}{at}"] = g
         numbers[f"reference gain under {conditions(args.reference)}{at}"] = r
@@ -79,7 +79,7 @@ def _gain(args: GainRatio, table: pd.DataFrame, condition: dict[str, Any],
                          "treated": {**args.treated, **condition}})
 
 
-def _paired(gain: Comparison, reference: Comparison
+def _matched(gain: Comparison, reference: Comparison
             ) -> list[tuple[str, tuple[float, float], tuple[float, float]]]:
     """(label, (gain, its error), (reference gain, its error)) per pair of gains: matched on
     the config values both comparisons pair their runs on, every one with every one when
